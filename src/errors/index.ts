@@ -1,0 +1,49 @@
+// One catalogue of every error the daemon reports to a user: code, HTTP status, WebSocket close
+// code. The README's table is checked against it by test/unit/errors.test.ts.
+// WebSocket close codes: 1000/1001/1008/1009/1011 are standard; 4000-4999 are ours.
+
+export interface ErrorSpec {
+  /** HTTP status when the error answers a request (including a refused WebSocket upgrade). */
+  readonly http: number;
+  /** WebSocket close code when the error ends an open WebSocket. */
+  readonly ws: number;
+  /** One line for the README. */
+  readonly summary: string;
+}
+
+export const ERRORS = {
+  VWC_ERR_CONFIG: {
+    http: 500,
+    ws: 1011,
+    summary: 'The configuration is invalid; the message says how to fix it.',
+  },
+  VWC_ERR_INTERNAL: { http: 500, ws: 1011, summary: 'An unexpected fault; details are in the log.' },
+  VWC_ERR_XML_MALFORMED: { http: 502, ws: 1011, summary: 'A domain XML document could not be parsed.' },
+  VWC_ERR_XML_INVALID: { http: 502, ws: 1011, summary: 'A domain XML document lacks required elements.' },
+  VWC_ERR_VIRSH_MISSING: { http: 503, ws: 1011, summary: 'The virsh binary was not found.' },
+  VWC_ERR_VIRSH_FAILED: { http: 502, ws: 1011, summary: 'A virsh command failed; stderr is attached.' },
+  VWC_ERR_VIRSH_TIMEOUT: { http: 504, ws: 1011, summary: 'A virsh command did not finish in time.' },
+  VWC_ERR_VIRSH_OUTPUT_LIMIT: { http: 502, ws: 1011, summary: 'A virsh command printed more than allowed.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The base of every error the daemon raises on purpose. */
+export class VwcError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VwcError';
+    this.code = code;
+  }
+  get httpStatus(): number {
+    return ERRORS[this.code].http;
+  }
+  get wsCloseCode(): number {
+    return ERRORS[this.code].ws;
+  }
+}
+
+export function isVwcError(error: unknown, code?: ErrorCode): error is VwcError {
+  return error instanceof VwcError && (code === undefined || error.code === code);
+}
