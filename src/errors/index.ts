@@ -24,6 +24,10 @@ export const ERRORS = {
   VWC_ERR_VIRSH_FAILED: { http: 502, ws: 1011, summary: 'A virsh command failed; stderr is attached.' },
   VWC_ERR_VIRSH_TIMEOUT: { http: 504, ws: 1011, summary: 'A virsh command did not finish in time.' },
   VWC_ERR_VIRSH_OUTPUT_LIMIT: { http: 502, ws: 1011, summary: 'A virsh command printed more than allowed.' },
+  // -- discovery (src/discovery)
+  // -- serial (src/bridge/serial)
+  // -- vnc (src/bridge/vnc)
+  // -- http (src/http, src/config)
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

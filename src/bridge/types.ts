@@ -1,0 +1,58 @@
+// The contract between the HTTP layer and the console bridges. The HTTP layer authenticates,
+// checks ACL/Origin/route on the upgrade request, completes the WebSocket handshake and then
+// hands the socket to the hub. Everything after the handshake belongs to the bridges.
+import type { WebSocket } from 'ws';
+import type { VwcError } from '../errors/index.js';
+
+/** `viewer`: serial read-only, VNC view-only (enforced by the bridges). `operator`: may type. */
+export type Role = 'viewer' | 'operator';
+
+/** Who is attaching; logged on attach and detach, shown to other clients (presence). */
+export interface ConsoleSession {
+  readonly user: string;
+  readonly role: Role;
+  /** Remote address, for logs. */
+  readonly clientAddress: string;
+}
+
+export interface SerialAttachOptions {
+  /** Absolute byte offset a reconnecting client already has everything before. */
+  readonly from?: number;
+  /** Otherwise: start with (at most) the last `last` bytes of history. */
+  readonly last?: number;
+}
+
+/** Bytes of a serial history, or the range that is gone. Offsets are absolute and monotonic. */
+export interface HistoryRead {
+  /** Offset of the first byte of `data`. */
+  readonly start: number;
+  readonly data: Buffer;
+  /** Offset just past the newest byte in history (the total byte count). */
+  readonly end: number;
+  /** Requested bytes that are no longer kept, as [from, to) when any were asked for. */
+  readonly missing: { readonly from: number; readonly to: number } | null;
+}
+
+/** The result of asking whether a console can take one more client right now. */
+export type Availability = { readonly ok: true } | { readonly ok: false; readonly error: VwcError };
+
+export interface ConsoleHub {
+  /** Starts following the registry (serial sources are owned from the moment a VM runs). */
+  start(): void;
+  serialAvailable(vmName: string, index: number): Availability;
+  /** Takes over an open WebSocket for serial console `index` of `vmName`. */
+  attachSerial(
+    ws: WebSocket,
+    vmName: string,
+    index: number,
+    session: ConsoleSession,
+    options: SerialAttachOptions,
+  ): void;
+  /** History of serial console `index`, for GET …/serial/:n/history. */
+  readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined;
+  vncAvailable(vmName: string): Availability;
+  /** Takes over an open WebSocket (subprotocol `binary`) for the VM's VNC console. */
+  attachVnc(ws: WebSocket, vmName: string, session: ConsoleSession): void;
+  /** Closes every client with `reason`, releases every upstream. */
+  stop(reason: string): Promise<void>;
+}
