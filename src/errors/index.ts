@@ -28,6 +28,40 @@ export const ERRORS = {
   // -- serial (src/bridge/serial)
   // -- vnc (src/bridge/vnc)
   // -- http (src/http, src/config)
+  VWC_ERR_AUTH_REQUIRED: {
+    http: 401,
+    ws: 1008,
+    summary: 'No credentials, or a wrong user name or password (Basic auth).',
+  },
+  VWC_ERR_TICKET_INVALID: {
+    http: 401,
+    ws: 1008,
+    summary: 'The console ticket is unknown, expired or already used; ask POST /api/tickets for a new one.',
+  },
+  VWC_ERR_FORBIDDEN: {
+    http: 403,
+    ws: 1008,
+    summary: "The user's role or domain ACL does not allow this.",
+  },
+  VWC_ERR_ORIGIN: {
+    http: 403,
+    ws: 1008,
+    summary: 'The WebSocket Origin matches neither the Host nor allowedOrigins.',
+  },
+  VWC_ERR_NOT_FOUND: { http: 404, ws: 4404, summary: 'No such domain, console or route.' },
+  VWC_ERR_BAD_REQUEST: { http: 400, ws: 1008, summary: 'A parameter is missing or malformed.' },
+  VWC_ERR_RATE_LIMITED: {
+    http: 429,
+    ws: 1008,
+    summary: 'Too many failed logins from this address; wait for Retry-After seconds.',
+  },
+  VWC_ERR_USERS_FILE: {
+    http: 500,
+    ws: 1011,
+    summary:
+      'The users file is unreadable or holds a weak hash; re-set the password with `virt-webconsole passwd`.',
+  },
+  VWC_ERR_SHUTTING_DOWN: { http: 503, ws: 1001, summary: 'The server is shutting down.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
