@@ -26,6 +26,42 @@ export const ERRORS = {
   VWC_ERR_VIRSH_OUTPUT_LIMIT: { http: 502, ws: 1011, summary: 'A virsh command printed more than allowed.' },
   // -- discovery (src/discovery)
   // -- serial (src/bridge/serial)
+  VWC_ERR_SERIAL_NOT_FOUND: {
+    http: 404,
+    ws: 4100,
+    summary: 'The domain has no serial console with that index.',
+  },
+  VWC_ERR_SERIAL_UNAVAILABLE: {
+    http: 503,
+    ws: 4101,
+    summary: 'The serial source cannot be attached (unsupported type, protocol or mode).',
+  },
+  VWC_ERR_DOMAIN_UNDEFINED: {
+    http: 410,
+    ws: 4102,
+    summary: 'The domain was undefined; its consoles are closed.',
+  },
+  VWC_ERR_SERIAL_PORT_REMOVED: {
+    http: 410,
+    ws: 4103,
+    summary: 'The serial port was removed from the domain.',
+  },
+  VWC_ERR_CLIENT_TOO_SLOW: {
+    http: 503,
+    ws: 4104,
+    summary: 'The client fell further behind than the per-client queue allows (slowClientPolicy disconnect).',
+  },
+  VWC_ERR_FRAME_TOO_LARGE: {
+    http: 413,
+    ws: 4105,
+    summary: 'A WebSocket frame from the client exceeds the limit.',
+  },
+  VWC_ERR_SERIAL_PROTOCOL: { http: 400, ws: 4106, summary: 'A serial control message was not understood.' },
+  VWC_ERR_SERIAL_TOO_MANY_CLIENTS: {
+    http: 503,
+    ws: 4107,
+    summary: 'The serial console has as many clients as it allows.',
+  },
   // -- vnc (src/bridge/vnc)
   // -- http (src/http, src/config)
   VWC_ERR_AUTH_REQUIRED: {
