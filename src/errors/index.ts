@@ -63,6 +63,36 @@ export const ERRORS = {
     summary: 'The serial console has as many clients as it allows.',
   },
   // -- vnc (src/bridge/vnc)
+  VWC_ERR_VNC_UNAVAILABLE: {
+    http: 404,
+    ws: 4200,
+    summary: 'The domain has no VNC console the daemon can reach (none, or not a VNC server).',
+  },
+  VWC_ERR_DOMAIN_STOPPED: {
+    http: 409,
+    ws: 4201,
+    summary: 'domain stopped: the VM is not running, so its console is closed.',
+  },
+  VWC_ERR_VNC_LIMIT: {
+    http: 503,
+    ws: 4202,
+    summary: 'The VNC console has as many viewers as it allows (maxViewersPerVm).',
+  },
+  VWC_ERR_VNC_UPSTREAM: {
+    http: 502,
+    ws: 4203,
+    summary: "The VM's VNC server could not be reached or closed the connection.",
+  },
+  VWC_ERR_RFB_PROTOCOL: {
+    http: 400,
+    ws: 4204,
+    summary: 'The browser sent RFB the server-side filter cannot frame (unknown message type); closed.',
+  },
+  VWC_ERR_RFB_SECURITY_UNSUPPORTED: {
+    http: 501,
+    ws: 4205,
+    summary: 'The VNC security type chosen is not None or VNC password (e.g. VeNCrypt/TLS, SASL).',
+  },
   // -- http (src/http, src/config)
   VWC_ERR_AUTH_REQUIRED: {
     http: 401,
