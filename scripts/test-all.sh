@@ -7,7 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup-host.sh
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (rollup,
+  # esbuild) out of the lock file here, and `npm ci` then refuses the lock as out of sync.
+  npm install --no-audit --no-fund
 fi
 bash fixtures/guest/build.sh >/dev/null
 
