@@ -1,30 +1,33 @@
-// Bundles the browser pages (web/*.ts) with esbuild into dist/web. noVNC and xterm.js come
-// from npm and are bundled here: no vendored copies, no CDN.
+// Bundles the browser pages into dist/web with esbuild: every web/*.page.ts (noVNC and xterm.js
+// come from npm and are bundled in: no vendored copies, no CDN) and every web/*.css (its
+// @imports, e.g. xterm.js's stylesheet, are inlined); copies web/*.html and web/*.svg.
+// Run from the repository root: `node scripts/build-web.mjs`.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 
+const src = 'web';
 const out = 'dist/web';
 mkdirSync(out, { recursive: true });
-const entries = existsSync('web')
-  ? readdirSync('web')
-      .filter((f) => f.endsWith('.page.ts'))
-      .map((f) => path.join('web', f))
-  : [];
+const files = existsSync(src) ? readdirSync(src) : [];
+const entries = files
+  .filter((f) => f.endsWith('.page.ts') || f.endsWith('.css'))
+  .map((f) => path.join(src, f));
 if (entries.length > 0) {
   await build({
     entryPoints: entries,
     bundle: true,
     format: 'esm',
-    target: 'chrome110',
+    platform: 'browser',
+    // noVNC uses top-level await (its WebCodecs probe): ES2022 modules.
+    target: ['chrome110', 'firefox115', 'safari16'],
     outdir: out,
     sourcemap: true,
     minify: true,
-    loader: { '.css': 'css' },
+    legalComments: 'linked',
     logLevel: 'warning',
   });
 }
-for (const f of existsSync('web') ? readdirSync('web') : []) {
-  if (f.endsWith('.css') || f.endsWith('.html') || f.endsWith('.svg'))
-    copyFileSync(path.join('web', f), path.join(out, f));
+for (const f of files) {
+  if (f.endsWith('.html') || f.endsWith('.svg')) copyFileSync(path.join(src, f), path.join(out, f));
 }

@@ -1,0 +1,192 @@
+// The console page (`/console/<domain>[/vnc|/serial/<n>]`): tabs for the VNC screen and every
+// serial port; the domain name comes from the URL (one decodeURIComponent of its segment).
+import type RFB from '@novnc/novnc';
+import { ApiError, getDomain, openEvents } from './lib/api.js';
+import { byId, h, replace, stateBadge } from './lib/dom.js';
+import { consolePath, parseConsolePath } from './lib/paths.js';
+import { SerialView, type SerialHandle } from './lib/serial-view.js';
+import { showSession } from './lib/session.js';
+import { Tabs } from './lib/tabs.js';
+import type { ConsoleRef, DomainItem } from './lib/types.js';
+import { VncView } from './lib/vnc-view.js';
+import type { ConsoleView } from './lib/view.js';
+
+/** What end-to-end tests read: the live terminals and the RFB object. */
+interface TestHandles {
+  serial: Record<number, SerialHandle>;
+  vnc: RFB | null;
+  domain: string | null;
+}
+declare global {
+  interface Window {
+    __vwc: TestHandles;
+  }
+}
+window.__vwc = { serial: {}, vnc: null, domain: null };
+
+const notices = byId('notices');
+const panels = byId('panels');
+const nameEl = byId('domain-name');
+const stateEl = byId('domain-state');
+
+function notice(text: string, kind: 'error' | 'info' = 'error'): void {
+  replace(notices, h('p', { class: `notice notice-${kind}` }, text));
+}
+
+function keyOf(ref: ConsoleRef): string {
+  return ref.kind === 'vnc' ? 'vnc' : `serial-${ref.index}`;
+}
+
+function refsOf(item: DomainItem): ConsoleRef[] {
+  const refs: ConsoleRef[] = item.consoles.vnc ? [{ kind: 'vnc' }] : [];
+  for (const serial of item.consoles.serials) refs.push({ kind: 'serial', index: serial.index });
+  return refs;
+}
+
+class ConsolePage {
+  private readonly views = new Map<string, { view: ConsoleView; panel: HTMLElement }>();
+  private readonly tabs: Tabs;
+  private refs: ConsoleRef[] = [];
+  private current: string | null = null;
+
+  constructor(
+    private readonly domain: string,
+    private item: DomainItem,
+  ) {
+    this.tabs = new Tabs(byId('tabs'), (key) => {
+      const ref = this.refs.find((r) => keyOf(r) === key);
+      if (ref) this.select(ref, true);
+    });
+    this.update(item);
+    addEventListener('popstate', () => {
+      const ref = parseConsolePath(location.pathname)?.ref;
+      this.select(ref ?? this.defaultRef(), false);
+    });
+  }
+
+  defaultRef(): ConsoleRef {
+    return this.refs[0] ?? { kind: 'vnc' };
+  }
+
+  update(item: DomainItem): void {
+    this.item = item;
+    replace(stateEl, stateBadge(item.state));
+    if (item.title) nameEl.title = item.title;
+    const refs = refsOf(item);
+    const same = refs.map(keyOf).join() === this.refs.map(keyOf).join() && this.refs.length > 0;
+    this.refs = refs;
+    // Re-rendering the tabs on every state change would steal keyboard focus from them.
+    if (!same)
+      this.tabs.set(
+        this.refs.map((ref) => {
+          if (ref.kind === 'vnc') return { key: 'vnc', label: 'Screen', title: 'Graphical console (VNC)' };
+          const serial = item.consoles.serials.find((s) => s.index === ref.index);
+          return {
+            key: keyOf(ref),
+            label: serial?.label ?? `serial${ref.index}`,
+            title: `Serial console ${ref.index}`,
+          };
+        }),
+      );
+    if (this.current) this.tabs.select(this.current);
+    for (const { view } of this.views.values()) view.domainState(item.state);
+    if (this.refs.length === 0) notice('This VM has no console that can be shown here.', 'info');
+  }
+
+  select(ref: ConsoleRef, push: boolean): void {
+    const key = keyOf(ref);
+    if (!this.refs.some((r) => keyOf(r) === key)) {
+      notice(ref.kind === 'vnc' ? 'This VM has no VNC screen.' : `This VM has no serial port ${ref.index}.`);
+      return;
+    }
+    replace(notices);
+    if (push) history.pushState(null, '', consolePath(this.domain, ref));
+    this.current = key;
+    this.tabs.select(key);
+    const entry = this.views.get(key) ?? this.create(ref, key);
+    for (const [k, other] of this.views) {
+      if (k === key) continue;
+      if (!other.panel.hidden) other.view.hide();
+      other.panel.hidden = true;
+    }
+    entry.panel.hidden = false;
+    entry.view.show();
+  }
+
+  private create(ref: ConsoleRef, key: string): { view: ConsoleView; panel: HTMLElement } {
+    const canType = this.item.access.canType;
+    let view: ConsoleView;
+    if (ref.kind === 'vnc') {
+      view = new VncView({ domain: this.domain, canType, expose: (rfb) => (window.__vwc.vnc = rfb) });
+    } else {
+      const label =
+        this.item.consoles.serials.find((s) => s.index === ref.index)?.label ?? `serial${ref.index}`;
+      view = new SerialView({
+        domain: this.domain,
+        index: ref.index,
+        label,
+        canType,
+        expose: (handle) => (window.__vwc.serial[ref.index] = handle),
+      });
+    }
+    view.domainState(this.item.state);
+    const panel = h('div', {
+      class: 'panel',
+      role: 'tabpanel',
+      id: `panel-${key}`,
+      'aria-labelledby': `tab-${key}`,
+    });
+    panel.appendChild(view.root);
+    panels.appendChild(panel);
+    const entry = { view, panel };
+    this.views.set(key, entry);
+    return entry;
+  }
+
+  removed(): void {
+    replace(stateEl, stateBadge('undefined'));
+    notice('This VM is no longer defined.');
+  }
+}
+
+async function main(): Promise<void> {
+  void showSession(byId('session'));
+  const where = parseConsolePath(location.pathname);
+  if (!where) {
+    notice('This is not a console address: use /console/<domain>.');
+    return;
+  }
+  window.__vwc.domain = where.domain;
+  nameEl.textContent = where.domain;
+  document.title = `${where.domain} · console · virt-webconsole`;
+  let item: DomainItem;
+  try {
+    item = await getDomain(where.domain);
+  } catch (error) {
+    notice(
+      error instanceof ApiError && error.status === 404
+        ? `No virtual machine named “${where.domain}” (or you may not see it).`
+        : `Cannot load the VM: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return;
+  }
+  const page = new ConsolePage(where.domain, item);
+  page.select(where.ref ?? page.defaultRef(), false);
+  openEvents({
+    snapshot: (snapshot) => {
+      const fresh = snapshot.domains.find((d) => d.name === where.domain);
+      if (fresh) page.update(fresh);
+    },
+    added: (fresh) => {
+      if (fresh.name === where.domain) page.update(fresh);
+    },
+    changed: (fresh) => {
+      if (fresh.name === where.domain) page.update(fresh);
+    },
+    removed: (name) => {
+      if (name === where.domain) page.removed();
+    },
+  });
+}
+
+void main();

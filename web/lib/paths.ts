@@ -1,0 +1,64 @@
+// URL building and parsing for the pages. Domain names are untrusted and may contain any
+// character: they always travel as one encodeURIComponent'ed path segment, and are decoded once.
+import type { ConsoleRef } from './types.js';
+
+export function encodeName(name: string): string {
+  return encodeURIComponent(name);
+}
+
+/** `/console/<domain>`, `/console/<domain>/vnc` or `/console/<domain>/serial/<n>`. */
+export function consolePath(name: string, ref?: ConsoleRef): string {
+  const base = `/console/${encodeName(name)}`;
+  if (!ref) return base;
+  return ref.kind === 'vnc' ? `${base}/vnc` : `${base}/serial/${ref.index}`;
+}
+
+export function domainApiPath(name: string): string {
+  return `/api/domains/${encodeName(name)}`;
+}
+
+export interface ConsoleLocation {
+  readonly domain: string;
+  /** null for `/console/<domain>`: the page picks VNC if there is one, else serial 0. */
+  readonly ref: ConsoleRef | null;
+}
+
+/** Reads a console page's pathname; null when it is not one (or the name is badly encoded). */
+export function parseConsolePath(pathname: string): ConsoleLocation | null {
+  const match = /^\/console\/([^/]+)(?:\/(vnc|serial\/(\d{1,4})))?\/?$/.exec(pathname);
+  if (!match?.[1]) return null;
+  let domain: string;
+  try {
+    domain = decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+  if (match[2] === undefined) return { domain, ref: null };
+  if (match[2] === 'vnc') return { domain, ref: { kind: 'vnc' } };
+  return { domain, ref: { kind: 'serial', index: Number(match[3]) } };
+}
+
+/** A same-origin WebSocket URL: ws: under http:, wss: under https:. */
+export function wsUrl(
+  location: { readonly protocol: string; readonly host: string },
+  path: string,
+  params: Readonly<Record<string, string | number>>,
+): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) query.set(key, String(value));
+  const search = query.toString();
+  return `${scheme}//${location.host}${path}${search ? `?${search}` : ''}`;
+}
+
+export function vncSocketPath(name: string): string {
+  return `/ws/vnc/${encodeName(name)}`;
+}
+
+export function serialSocketPath(name: string, index: number): string {
+  return `/ws/serial/${encodeName(name)}/${index}`;
+}
+
+export function sameRef(a: ConsoleRef, b: ConsoleRef): boolean {
+  return a.kind === b.kind && (a.kind === 'vnc' || (b.kind === 'serial' && a.index === b.index));
+}

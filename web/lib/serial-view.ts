@@ -1,0 +1,387 @@
+// A serial console: xterm.js on the serial WebSocket protocol (docs/interfaces.md). Keeps the
+// byte offset of what the terminal shows, so a reconnect resumes with ?from=<offset> and shows
+// neither duplicates nor silent holes (gaps get a visible marker).
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { requestTicket } from './api.js';
+import { Retry } from './backoff.js';
+import { h, replace } from './dom.js';
+import { serialSocketPath, wsUrl } from './paths.js';
+import type { LockHolder, Role, SerialClient, SerialControl } from './types.js';
+import { button, errorText, StatusLine, type ConsoleView } from './view.js';
+
+/** History asked for on the first connection: the last 256 KiB. */
+const FIRST_HISTORY_BYTES = 256 * 1024;
+
+export interface SerialViewOptions {
+  readonly domain: string;
+  readonly index: number;
+  readonly label: string;
+  /** From the domain item's `access`; the server's `hello.role` has the last word. */
+  readonly canType: boolean;
+  readonly expose?: (handle: SerialHandle) => void;
+}
+
+/** What tests (window.__vwc) may read. */
+export interface SerialHandle {
+  readonly term: Terminal;
+  /** Offset just past the last console byte shown. */
+  readonly offset: number | null;
+}
+
+const SEARCH_DECORATIONS = {
+  matchBackground: '#665c00',
+  activeMatchBackground: '#b38f00',
+  matchOverviewRuler: '#b38f00',
+  activeMatchColorOverviewRuler: '#ffd400',
+};
+
+export class SerialView implements ConsoleView {
+  readonly root: HTMLElement;
+  private readonly term: Terminal;
+  private readonly fit = new FitAddon();
+  private readonly search = new SearchAddon();
+  private readonly status = new StatusLine();
+  private readonly screen = h('div', { class: 'screen serial-screen' });
+  private readonly banner = h('div', { class: 'banner', role: 'status', 'aria-live': 'polite' });
+  private readonly readOnlyBadge = h(
+    'span',
+    { class: 'badge badge-readonly', title: 'Your role may watch but not type' },
+    'Read only',
+  );
+  private readonly lockText = h('span', { class: 'lock', 'aria-label': 'Write lock' });
+  private readonly presence = h('ul', { class: 'presence', 'aria-label': 'Attached users' });
+  private readonly takeButton = button('Take control', { class: 'take-control' });
+  private readonly retry = new Retry(() => void this.connect());
+  private readonly encoder = new TextEncoder();
+  private readonly resizeObserver: ResizeObserver;
+  private ws: WebSocket | null = null;
+  private role: Role;
+  private clientId: string | null = null;
+  private lock: LockHolder | null = null;
+  /** Offset just past the last byte written to the terminal (null before the first hello). */
+  private have: number | null = null;
+  /** Offset of the next binary byte the server sends on the current socket. */
+  private next = 0;
+  private vmRunning: boolean | null = null;
+  private domainRunning = true;
+  private lastError = '';
+  private disposed = false;
+
+  constructor(private readonly options: SerialViewOptions) {
+    this.role = options.canType ? 'operator' : 'viewer';
+    this.term = new Terminal({
+      scrollback: 20_000,
+      fontSize: 14,
+      fontFamily: 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", Menlo, monospace',
+      cursorBlink: true,
+      disableStdin: !options.canType,
+      theme: {
+        background: '#0b0d10',
+        foreground: '#d8dee9',
+        cursor: '#a3be8c',
+        selectionBackground: '#3b4252',
+      },
+    });
+    this.term.loadAddon(this.fit);
+    this.term.loadAddon(this.search);
+    this.term.loadAddon(new WebLinksAddon());
+    this.term.onData((data) => {
+      this.sendInput(this.encoder.encode(data));
+    });
+    this.term.onBinary((data) => {
+      this.sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+    });
+
+    this.takeButton.addEventListener('click', () => {
+      const mine = this.lock !== null && this.lock.id === this.clientId;
+      this.sendControl(mine ? 'release-lock' : 'take-lock');
+      this.term.focus();
+    });
+
+    this.root = h(
+      'section',
+      { class: 'view serial-view' },
+      h(
+        'div',
+        { class: 'toolbar', role: 'toolbar', 'aria-label': `${options.label} controls` },
+        this.status.el,
+        this.readOnlyBadge,
+        this.lockText,
+        this.takeButton,
+        this.presence,
+        h('span', { class: 'spacer' }),
+        this.searchBox(),
+      ),
+      this.banner,
+      this.screen,
+    );
+    this.banner.hidden = true;
+    this.term.open(this.screen);
+    this.resizeObserver = new ResizeObserver(() => {
+      this.fitNow();
+    });
+    this.resizeObserver.observe(this.screen);
+    this.renderRole();
+    this.renderLock();
+    this.exposeHandle();
+    void this.connect();
+  }
+
+  private searchBox(): HTMLElement {
+    const input = h('input', {
+      type: 'search',
+      placeholder: 'Search output',
+      'aria-label': 'Search output',
+      class: 'search',
+    });
+    const find = (backwards: boolean): void => {
+      const term = input.value;
+      if (!term) {
+        this.search.clearDecorations();
+        return;
+      }
+      const opts = { decorations: SEARCH_DECORATIONS };
+      if (backwards) this.search.findPrevious(term, opts);
+      else this.search.findNext(term, opts);
+    };
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') find(event.shiftKey);
+      if (event.key === 'Escape') {
+        input.value = '';
+        this.search.clearDecorations();
+        this.term.focus();
+      }
+    });
+    const prev = button('↑', { 'aria-label': 'Previous match', title: 'Previous match (Shift+Enter)' });
+    const nextButton = button('↓', { 'aria-label': 'Next match', title: 'Next match (Enter)' });
+    prev.addEventListener('click', () => {
+      find(true);
+    });
+    nextButton.addEventListener('click', () => {
+      find(false);
+    });
+    return h('span', { class: 'search-box', role: 'search' }, input, prev, nextButton);
+  }
+
+  private exposeHandle(): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a live view for tests
+    const view = this;
+    this.options.expose?.({
+      term: this.term,
+      get offset() {
+        return view.have;
+      },
+    });
+  }
+
+  private fitNow(): void {
+    if (this.screen.clientWidth > 0 && this.screen.clientHeight > 0) this.fit.fit();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.disposed || this.ws) return;
+    this.status.set('connecting', 'connecting…');
+    let ticket: string;
+    try {
+      ticket = await requestTicket(this.options.domain, { kind: 'serial', index: this.options.index });
+    } catch (error) {
+      this.waitAndRetry(errorText(error));
+      return;
+    }
+    // Checked again: dispose() may have run while the ticket was on its way.
+    if (this.isDisposed()) return;
+    const params = this.have === null ? { last: FIRST_HISTORY_BYTES, ticket } : { from: this.have, ticket };
+    const ws = new WebSocket(
+      wsUrl(location, serialSocketPath(this.options.domain, this.options.index), params),
+    );
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    this.lastError = '';
+    ws.addEventListener('message', (event: MessageEvent<ArrayBuffer | string>) => {
+      if (typeof event.data === 'string') this.onControl(event.data);
+      else this.onBytes(new Uint8Array(event.data));
+    });
+    ws.addEventListener('close', (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.clientId = null;
+      if (this.disposed) return;
+      const reason =
+        this.lastError ||
+        event.reason ||
+        (event.code === 1000 ? 'closed' : `connection lost (code ${event.code})`);
+      this.waitAndRetry(reason);
+    });
+  }
+
+  private waitAndRetry(reason: string): void {
+    const delay = this.retry.schedule();
+    const next = this.domainRunning
+      ? `retrying in ${Math.round(delay / 1000)} s`
+      : 'waiting for the VM to start';
+    this.status.set(this.domainRunning ? 'disconnected' : 'waiting', `disconnected: ${reason} — ${next}`);
+  }
+
+  private onBytes(bytes: Uint8Array): void {
+    const start = this.next;
+    this.next += bytes.length;
+    const have = this.have ?? start;
+    if (this.next <= have) return; // already shown (the server resent from an older offset)
+    this.term.write(start < have ? bytes.subarray(have - start) : bytes);
+    this.have = this.next;
+  }
+
+  /** A visible note in the terminal that bytes [from, to) will never be shown. */
+  private markGap(from: number, to: number, why: string): void {
+    this.term.write(`\r\n\x1b[30;43m[ ${to - from} bytes of output skipped: ${why} ]\x1b[0m\r\n`);
+  }
+
+  private onControl(text: string): void {
+    let message: SerialControl;
+    try {
+      message = JSON.parse(text) as SerialControl;
+    } catch {
+      return;
+    }
+    switch (message.type) {
+      case 'hello':
+        if (this.have !== null && message.offset > this.have) {
+          this.markGap(this.have, message.offset, 'no longer in the history');
+          this.have = message.offset;
+        }
+        this.have ??= message.offset;
+        this.next = message.offset;
+        this.clientId = message.clientId;
+        this.role = message.role;
+        this.retry.backoff.reset();
+        this.status.set('connected', `connected as ${message.user}`);
+        this.renderRole();
+        this.renderPresence(message.clients);
+        this.lock = message.lock;
+        this.renderLock();
+        this.onVm(message.vm.state, message.vm.boot);
+        break;
+      case 'presence':
+        this.renderPresence(message.clients);
+        break;
+      case 'lock':
+        this.lock = message.holder;
+        this.renderLock();
+        break;
+      case 'gap':
+        if (this.have !== null && message.to > this.have) {
+          this.markGap(Math.max(message.from, this.have), message.to, message.reason);
+          this.have = message.to;
+        }
+        this.next = Math.max(this.next, message.to);
+        break;
+      case 'vm':
+        this.onVm(message.state, message.boot);
+        break;
+      case 'error':
+        this.lastError = message.message;
+        break;
+    }
+  }
+
+  private onVm(state: string, boot: number): void {
+    const running = state === 'running';
+    const was = this.vmRunning;
+    this.vmRunning = running;
+    if (!running) {
+      this.showBanner(
+        'stopped',
+        `The VM is ${state}. This console stays open and continues when it starts again.`,
+      );
+    } else if (was === false) {
+      this.showBanner('started', `The VM started again (boot ${boot}).`);
+    } else if (was === null) {
+      this.banner.hidden = true;
+    }
+  }
+
+  private showBanner(kind: 'stopped' | 'started', text: string): void {
+    const close = button('Dismiss', { class: 'banner-close', 'aria-label': 'Dismiss this notice' });
+    close.addEventListener('click', () => {
+      this.banner.hidden = true;
+    });
+    this.banner.className = `banner banner-${kind}`;
+    this.banner.dataset.kind = kind;
+    replace(this.banner, h('span', {}, text), close);
+    this.banner.hidden = false;
+  }
+
+  private renderRole(): void {
+    const viewer = this.role === 'viewer';
+    this.readOnlyBadge.hidden = !viewer;
+    this.takeButton.hidden = viewer;
+    this.term.options.disableStdin = viewer;
+  }
+
+  private renderLock(): void {
+    const mine = this.lock !== null && this.lock.id === this.clientId;
+    if (this.lock === null) this.lockText.textContent = 'Keyboard free';
+    else if (mine) this.lockText.textContent = 'You have the keyboard';
+    else this.lockText.textContent = `Keyboard: ${this.lock.user}`;
+    this.lockText.dataset.holder = this.lock?.user ?? '';
+    this.takeButton.textContent = mine ? 'Release control' : 'Take control';
+  }
+
+  private renderPresence(clients: readonly SerialClient[]): void {
+    replace(
+      this.presence,
+      ...clients.map((c) =>
+        h(
+          'li',
+          { class: c.id === this.clientId ? 'me' : undefined, title: `${c.user} (${c.role})` },
+          c.id === this.clientId ? `${c.user} (you)` : c.user,
+          c.role === 'viewer' ? h('span', { class: 'role-mark', 'aria-label': 'viewer' }, '👁') : null,
+        ),
+      ),
+    );
+  }
+
+  private sendInput(bytes: Uint8Array): void {
+    if (this.role === 'viewer' || this.ws?.readyState !== WebSocket.OPEN) return;
+    this.ws.send(bytes);
+  }
+
+  private sendControl(type: 'take-lock' | 'release-lock'): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type }));
+  }
+
+  show(): void {
+    this.fitNow();
+    this.term.focus();
+  }
+
+  hide(): void {
+    this.term.blur();
+  }
+
+  domainState(state: string): void {
+    const running = state === 'running';
+    const was = this.domainRunning;
+    this.domainRunning = running;
+    if (running && !was && this.retry.pending) {
+      this.retry.backoff.reset();
+      this.retry.now();
+    }
+  }
+
+  private isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.retry.cancel();
+    this.resizeObserver.disconnect();
+    this.ws?.close(1000, 'page closed');
+    this.ws = null;
+    this.term.dispose();
+  }
+}

@@ -1,0 +1,41 @@
+// What the console page needs from a console view (VNC or serial), and the status line both use.
+import { h } from './dom.js';
+
+export interface ConsoleView {
+  /** The view's panel (toolbar + console area), placed in the page once. */
+  readonly root: HTMLElement;
+  /** Called when its tab is selected (focus, fit) or left. */
+  show(): void;
+  hide(): void;
+  /** The domain's state from the event stream; a view waiting for the VM reconnects on `running`. */
+  domainState(state: string): void;
+  dispose(): void;
+}
+
+export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'waiting';
+
+/** `connecting…`, `connected`, `disconnected: <reason>`: text plus a class for its colour. */
+export class StatusLine {
+  readonly el = h(
+    'span',
+    { class: 'status status-connecting', role: 'status', 'aria-live': 'polite' },
+    'connecting…',
+  );
+
+  set(state: LinkState, text: string): void {
+    this.el.className = `status status-${state}`;
+    this.el.dataset.state = state;
+    this.el.textContent = text;
+  }
+}
+
+export function button(
+  label: string,
+  attrs: Readonly<Record<string, string | boolean | undefined>> = {},
+): HTMLButtonElement {
+  return h('button', { type: 'button', ...attrs }, label);
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,102 @@
+// The list page (`/`): every domain the user may see, live from the server-sent events.
+import { openEvents } from './lib/api.js';
+import { byId, h, replace, stateBadge } from './lib/dom.js';
+import { consolePath } from './lib/paths.js';
+import { showSession } from './lib/session.js';
+import type { DomainItem, SourceStatus } from './lib/types.js';
+
+const rows = byId('rows');
+const summary = byId('summary');
+const notices = byId('notices');
+
+const domains = new Map<string, DomainItem>();
+let sources: readonly SourceStatus[] = [];
+let streamUp = true;
+let loaded = false;
+
+function consoleLinks(item: DomainItem): HTMLElement {
+  const list = h('ul', { class: 'console-links', 'aria-label': `Consoles of ${item.name}` });
+  const link = (label: string, href: string, available: boolean): void => {
+    const a = h('a', { href, class: available ? 'console-link' : 'console-link unavailable' }, label);
+    if (!available) a.title = 'Not available while the VM is not running';
+    list.appendChild(h('li', {}, a));
+  };
+  if (item.consoles.vnc) link('Screen', consolePath(item.name, { kind: 'vnc' }), item.consoles.vnc.available);
+  for (const serial of item.consoles.serials) {
+    link(serial.label, consolePath(item.name, { kind: 'serial', index: serial.index }), serial.available);
+  }
+  for (const type of item.consoles.unsupportedGraphics) {
+    list.appendChild(h('li', { class: 'unsupported' }, `${type} (not supported)`));
+  }
+  if (list.childElementCount === 0) list.appendChild(h('li', { class: 'unsupported' }, 'no console'));
+  return list;
+}
+
+function row(item: DomainItem): HTMLTableRowElement {
+  const name = h('a', { href: consolePath(item.name), class: 'domain-name' }, item.name);
+  const tr = h(
+    'tr',
+    { 'data-name': item.name },
+    h('th', { scope: 'row' }, name),
+    h('td', { class: 'title', title: item.description ?? undefined }, item.title ?? ''),
+    h('td', {}, stateBadge(item.state)),
+    h('td', {}, consoleLinks(item)),
+  );
+  return tr;
+}
+
+function render(): void {
+  const sorted = [...domains.values()].sort((a, b) => a.name.localeCompare(b.name));
+  replace(rows, ...sorted.map(row));
+  const down = sources.filter((s) => !s.up);
+  replace(
+    notices,
+    ...down.map((s) =>
+      h(
+        'p',
+        { class: 'notice notice-error' },
+        s.source === 'libvirt'
+          ? `libvirt is not answering: ${s.detail ?? 'no detail'}`
+          : `${s.source} source is down: ${s.detail ?? 'no detail'}`,
+      ),
+    ),
+    streamUp ? null : h('p', { class: 'notice' }, 'Live updates interrupted; reconnecting…'),
+  );
+  if (!loaded) summary.textContent = 'Loading…';
+  else if (sorted.length === 0) summary.textContent = 'No virtual machines found.';
+  else summary.textContent = sorted.length === 1 ? '1 virtual machine' : `${sorted.length} virtual machines`;
+  summary.classList.toggle('empty', loaded && sorted.length === 0);
+}
+
+void showSession(byId('session'));
+openEvents({
+  snapshot(snapshot) {
+    domains.clear();
+    for (const item of snapshot.domains) domains.set(item.name, item);
+    sources = snapshot.sources;
+    loaded = true;
+    render();
+  },
+  added(item) {
+    domains.set(item.name, item);
+    render();
+  },
+  changed(item) {
+    domains.set(item.name, item);
+    render();
+  },
+  removed(name) {
+    domains.delete(name);
+    render();
+  },
+  sources(next) {
+    sources = next;
+    render();
+  },
+  connection(up) {
+    if (up === streamUp) return;
+    streamUp = up;
+    render();
+  },
+});
+render();
