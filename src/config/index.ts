@@ -1,0 +1,19 @@
+// Configuration: one frozen, validated object from defaults, a JSON file, VWC_* environment
+// variables and command-line flags. See docs/config.md.
+export type {
+  Config,
+  DiscoveryMode,
+  ListenAddress,
+  LogLevel,
+  SlowClientPolicy,
+  UserPolicy,
+} from './types.js';
+export {
+  loadConfig,
+  parseListen,
+  DEFAULT_CONFIG_FILE,
+  DEFAULT_USERS_FILE,
+  ENV_VARS,
+  FLAG_NAMES,
+} from './load.js';
+export type { LoadOptions } from './load.js';

@@ -1,0 +1,357 @@
+// Loads the configuration: defaults < config file < VWC_* environment < command-line flags.
+// This is the only module that reads process.env (and only as a default argument).
+import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type {
+  Config,
+  DiscoveryMode,
+  ListenAddress,
+  LogLevel,
+  SlowClientPolicy,
+  UserPolicy,
+} from './types.js';
+import { configError, int, isRecord, oneOf, rejectUnknownKeys, str, strList } from './validate.js';
+
+export const DEFAULT_CONFIG_FILE = '/etc/virt-webconsole/config.json';
+export const DEFAULT_USERS_FILE = '/etc/virt-webconsole/users';
+
+/** Environment variable → dotted setting path. */
+export const ENV_VARS: Readonly<Record<string, string>> = {
+  VWC_LISTEN: 'listen',
+  VWC_TLS_CERT: 'tls.cert',
+  VWC_TLS_KEY: 'tls.key',
+  VWC_USERS_FILE: 'usersFile',
+  VWC_DEFAULT_ROLE: 'defaultRole',
+  VWC_LIBVIRT_URI: 'libvirt.uri',
+  VWC_DISCOVERY_MODE: 'discovery.mode',
+  VWC_SOCKET_FOLDERS: 'discovery.socketFolders',
+  VWC_ALLOWED_ORIGINS: 'allowedOrigins',
+  VWC_TRUSTED_PROXIES: 'trustedProxies',
+  VWC_TICKET_TTL_SECONDS: 'ticketTtlSeconds',
+  VWC_WEB_DIR: 'webDir',
+  VWC_LOG_LEVEL: 'logLevel',
+};
+
+/** Command-line flag → dotted setting path (`multiple` flags are repeatable lists). */
+const FLAGS = {
+  listen: { path: 'listen', multiple: false },
+  'tls-cert': { path: 'tls.cert', multiple: false },
+  'tls-key': { path: 'tls.key', multiple: false },
+  'users-file': { path: 'usersFile', multiple: false },
+  'libvirt-uri': { path: 'libvirt.uri', multiple: false },
+  discovery: { path: 'discovery.mode', multiple: false },
+  'socket-folder': { path: 'discovery.socketFolders', multiple: true },
+  'allowed-origin': { path: 'allowedOrigins', multiple: true },
+  'trusted-proxy': { path: 'trustedProxies', multiple: true },
+  'web-dir': { path: 'webDir', multiple: false },
+  'log-level': { path: 'logLevel', multiple: false },
+} as const;
+
+export const FLAG_NAMES = ['config', ...Object.keys(FLAGS)] as const;
+
+export interface LoadOptions {
+  /** Arguments after `serve`. */
+  readonly argv?: readonly string[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const { flagValues, configPath } = parseFlags(options.argv ?? []);
+  const explicitFile = configPath ?? env.VWC_CONFIG;
+  const file = explicitFile ?? DEFAULT_CONFIG_FILE;
+  let raw: Record<string, unknown> = {};
+  let configFile: string | null = null;
+  if (explicitFile !== undefined || existsSync(file)) {
+    raw = readConfigFile(file);
+    configFile = file;
+  }
+  for (const [name, settingPath] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, settingPath, value);
+  }
+  for (const [settingPath, value] of flagValues) setPath(raw, settingPath, value);
+  return deepFreeze(validate(raw, configFile));
+}
+
+function parseFlags(argv: readonly string[]): {
+  flagValues: [string, string | string[]][];
+  configPath: string | undefined;
+} {
+  const options: Record<string, { type: 'string'; multiple: boolean }> = {
+    config: { type: 'string', multiple: false },
+  };
+  for (const [name, spec] of Object.entries(FLAGS))
+    options[name] = { type: 'string', multiple: spec.multiple };
+  let values: Record<string, string | string[] | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw configError('command line', `${(error as Error).message}; flags are --${FLAG_NAMES.join(', --')}`);
+  }
+  const flagValues: [string, string | string[]][] = [];
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    const value = values[name];
+    if (typeof value === 'string' || Array.isArray(value))
+      flagValues.push([spec.path, value as string | string[]]);
+  }
+  const configPath = values.config;
+  return { flagValues, configPath: typeof configPath === 'string' ? configPath : undefined };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw configError(
+      file,
+      `cannot read the config file (${(error as Error).message}); create it or pass --config`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw configError(file, `not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isRecord(parsed)) throw configError(file, 'the config file must hold one JSON object');
+  return parsed;
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (!isRecord(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+const TOP_KEYS = [
+  'listen',
+  'tls',
+  'usersFile',
+  'users',
+  'defaultRole',
+  'libvirt',
+  'discovery',
+  'serial',
+  'vnc',
+  'allowedOrigins',
+  'trustedProxies',
+  'ticketTtlSeconds',
+  'loginRateLimit',
+  'webDir',
+  'logLevel',
+] as const;
+
+function section(
+  raw: Record<string, unknown>,
+  key: string,
+  known: readonly string[],
+): Record<string, unknown> {
+  const value = raw[key] ?? {};
+  if (!isRecord(value)) throw configError(key, `expected an object with ${known.join(', ')}`);
+  rejectUnknownKeys(key, value, known);
+  return value;
+}
+
+function validate(raw: Record<string, unknown>, configFile: string | null): Config {
+  rejectUnknownKeys(configFile ?? 'config', raw, TOP_KEYS);
+  const libvirt = section(raw, 'libvirt', ['uri']);
+  const discovery = section(raw, 'discovery', ['mode', 'socketFolders', 'reconcileSeconds']);
+  const serial = section(raw, 'serial', [
+    'headBytes',
+    'tailBytes',
+    'clientQueueBytes',
+    'slowClientPolicy',
+    'coalesceMs',
+  ]);
+  const vnc = section(raw, 'vnc', ['maxViewersPerVm']);
+  const rate = section(raw, 'loginRateLimit', ['maxFailures', 'windowSeconds']);
+  const mode = oneOf<DiscoveryMode>('discovery.mode', discovery.mode ?? 'libvirt', [
+    'libvirt',
+    'socket-folder',
+    'both',
+  ]);
+  const socketFolders = strList('discovery.socketFolders', discovery.socketFolders ?? []).map((f) =>
+    path.resolve(f),
+  );
+  if (mode !== 'libvirt' && socketFolders.length === 0) {
+    throw configError('discovery.socketFolders', `discovery mode "${mode}" needs at least one socket folder`);
+  }
+  return {
+    listen: parseListen(raw.listen ?? '127.0.0.1:8080'),
+    tls: parseTls(raw.tls),
+    usersFile: path.resolve(str('usersFile', raw.usersFile ?? DEFAULT_USERS_FILE)),
+    users: parseUsers(raw.users ?? {}),
+    defaultRole: oneOf('defaultRole', raw.defaultRole ?? 'viewer', ['viewer', 'operator']),
+    libvirt: { uri: str('libvirt.uri', libvirt.uri ?? 'qemu:///system') },
+    discovery: {
+      mode,
+      socketFolders,
+      reconcileSeconds: int('discovery.reconcileSeconds', discovery.reconcileSeconds ?? 60, 1, 86_400),
+    },
+    serial: {
+      headBytes: int('serial.headBytes', serial.headBytes ?? 64 * 1024, 0, 64 * 1024 * 1024),
+      tailBytes: int('serial.tailBytes', serial.tailBytes ?? 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      clientQueueBytes: int(
+        'serial.clientQueueBytes',
+        serial.clientQueueBytes ?? 1024 * 1024,
+        1024,
+        256 * 1024 * 1024,
+      ),
+      slowClientPolicy: oneOf<SlowClientPolicy>(
+        'serial.slowClientPolicy',
+        serial.slowClientPolicy ?? 'resync',
+        ['resync', 'disconnect'],
+      ),
+      coalesceMs: int('serial.coalesceMs', serial.coalesceMs ?? 5, 0, 1000),
+    },
+    vnc: { maxViewersPerVm: int('vnc.maxViewersPerVm', vnc.maxViewersPerVm ?? 16, 1, 1000) },
+    allowedOrigins: strList('allowedOrigins', raw.allowedOrigins ?? []).map(parseOrigin),
+    trustedProxies: strList('trustedProxies', raw.trustedProxies ?? []).map(checkProxy),
+    ticketTtlSeconds: int('ticketTtlSeconds', raw.ticketTtlSeconds ?? 30, 1, 3600),
+    loginRateLimit: {
+      maxFailures: int('loginRateLimit.maxFailures', rate.maxFailures ?? 5, 1, 1000),
+      windowSeconds: int('loginRateLimit.windowSeconds', rate.windowSeconds ?? 300, 1, 86_400),
+    },
+    webDir: path.resolve(str('webDir', raw.webDir ?? defaultWebDir())),
+    logLevel: oneOf<LogLevel>('logLevel', raw.logLevel ?? 'info', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ]),
+    configFile,
+  };
+}
+
+export function parseListen(value: unknown): ListenAddress {
+  const text = str('listen', value);
+  if (text.startsWith('unix:')) {
+    const socketPath = text.slice('unix:'.length);
+    if (!path.isAbsolute(socketPath)) {
+      throw configError(
+        'listen',
+        `a UNIX socket needs an absolute path, as in unix:/run/virt-webconsole.sock`,
+      );
+    }
+    return { kind: 'unix', path: socketPath };
+  }
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65_535) {
+    throw configError(
+      'listen',
+      `expected host:port (127.0.0.1:8080, [::1]:8080), a port, or unix:/path, got ${JSON.stringify(text)}`,
+    );
+  }
+  return { kind: 'tcp', host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+function parseTls(value: unknown): Config['tls'] {
+  if (value === undefined || value === null) return null;
+  if (!isRecord(value))
+    throw configError('tls', 'expected { "cert": "/path/cert.pem", "key": "/path/key.pem" }');
+  rejectUnknownKeys('tls', value, ['cert', 'key']);
+  if (value.cert === undefined && value.key === undefined) return null;
+  if (value.cert === undefined || value.key === undefined) {
+    throw configError(
+      'tls',
+      'give both tls.cert and tls.key (--tls-cert and --tls-key), or neither for plain HTTP',
+    );
+  }
+  const cert = path.resolve(str('tls.cert', value.cert));
+  const key = path.resolve(str('tls.key', value.key));
+  for (const [where, file] of [
+    ['tls.cert', cert],
+    ['tls.key', key],
+  ] as const) {
+    try {
+      accessSync(file, fsConstants.R_OK);
+    } catch {
+      throw configError(where, `cannot read ${file}; check the path and that the daemon's user may read it`);
+    }
+  }
+  return { cert, key };
+}
+
+function parseUsers(value: unknown): Readonly<Record<string, UserPolicy>> {
+  if (!isRecord(value)) throw configError('users', 'expected { "alice": { "domains": ["web-*"] } }');
+  const users: Record<string, UserPolicy> = {};
+  for (const [name, policy] of Object.entries(value)) {
+    const where = `users.${name}`;
+    if (!isRecord(policy)) throw configError(where, 'expected { "domains": ["pattern", …] }');
+    rejectUnknownKeys(where, policy, ['domains']);
+    users[name] =
+      policy.domains === undefined ? {} : { domains: strList(`${where}.domains`, policy.domains) };
+  }
+  return users;
+}
+
+function parseOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw configError(
+      'allowedOrigins',
+      `${JSON.stringify(value)} is not an origin; write it as https://host[:port]`,
+    );
+  }
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    (url.pathname !== '/' && url.pathname !== '')
+  ) {
+    throw configError(
+      'allowedOrigins',
+      `${JSON.stringify(value)}: write an origin as https://host[:port], no path`,
+    );
+  }
+  return url.origin;
+}
+
+function checkProxy(value: string): string {
+  const [address, bits, extra] = value.split('/');
+  const family = net.isIP(address ?? '');
+  const maxBits = family === 6 ? 128 : 32;
+  const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+  if (family === 0 || !bitsOk || extra !== undefined) {
+    throw configError(
+      'trustedProxies',
+      `${JSON.stringify(value)}: expected an IP address or CIDR (10.0.0.0/8, ::1)`,
+    );
+  }
+  return value;
+}
+
+/** dist/web of the package this module belongs to (works from src/ under tsx and from dist/src/). */
+function defaultWebDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) {
+      return path.join(dir, 'dist', 'web');
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return path.resolve('dist/web');
+    dir = parent;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

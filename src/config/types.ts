@@ -1,0 +1,55 @@
+// The daemon's configuration, after defaults, the config file, VWC_* environment variables and
+// command-line flags have been merged and validated. Frozen: nothing changes it at run time.
+import type { Role } from '../bridge/types.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Where the server listens: a TCP address or a UNIX socket path (behind a reverse proxy). */
+export type ListenAddress =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string };
+
+export type DiscoveryMode = 'libvirt' | 'socket-folder' | 'both';
+export type SlowClientPolicy = 'resync' | 'disconnect';
+
+export interface UserPolicy {
+  /** Glob patterns (`*`, `?`) of the domain names this user may see; absent = every domain. */
+  readonly domains?: readonly string[];
+}
+
+export interface Config {
+  readonly listen: ListenAddress;
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+  /** htpasswd-format file: `user:$2y$…bcrypt…[:role]`. */
+  readonly usersFile: string;
+  /** Per-user domain ACL; users not listed see every domain. */
+  readonly users: Readonly<Record<string, UserPolicy>>;
+  /** Role of a users-file line that names none. */
+  readonly defaultRole: Role;
+  readonly libvirt: { readonly uri: string };
+  readonly discovery: {
+    readonly mode: DiscoveryMode;
+    readonly socketFolders: readonly string[];
+    /** Full re-read of every domain, as a safety net under the event stream. */
+    readonly reconcileSeconds: number;
+  };
+  readonly serial: {
+    readonly headBytes: number;
+    readonly tailBytes: number;
+    readonly clientQueueBytes: number;
+    readonly slowClientPolicy: SlowClientPolicy;
+    readonly coalesceMs: number;
+  };
+  readonly vnc: { readonly maxViewersPerVm: number };
+  /** Extra Origins (scheme://host[:port]) a WebSocket upgrade may come from besides the Host. */
+  readonly allowedOrigins: readonly string[];
+  /** Addresses or CIDRs whose X-Forwarded-For / X-Forwarded-Proto are believed. */
+  readonly trustedProxies: readonly string[];
+  readonly ticketTtlSeconds: number;
+  readonly loginRateLimit: { readonly maxFailures: number; readonly windowSeconds: number };
+  /** Built browser pages (list.html, console.html, assets). */
+  readonly webDir: string;
+  readonly logLevel: LogLevel;
+  /** The file that was read, or null when none existed at the default path. */
+  readonly configFile: string | null;
+}

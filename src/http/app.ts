@@ -1,0 +1,143 @@
+// Builds the express app and the upgrade handler without listening: tests mount them on a
+// server on port 0, the daemon on the configured address.
+import type { ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { ConsoleHub } from '../bridge/types.js';
+import type { Config } from '../config/index.js';
+import type { VmRegistry } from '../discovery/types.js';
+import { VwcError, isVwcError } from '../errors/index.js';
+import { createAccessPolicy } from './access.js';
+import { Authenticator, type AuthLocals } from './auth/authenticate.js';
+import { LoginRateLimiter } from './auth/rate-limit.js';
+import { TicketStore } from './auth/tickets.js';
+import type { UserStore } from './auth/users.js';
+import { createClientResolver, originAllowed } from './client.js';
+import { securityHeaders } from './headers.js';
+import { safeUrl } from './log.js';
+import { sendError } from './respond.js';
+import { apiRouter } from './routes/api.js';
+import { eventsHandler } from './routes/events.js';
+import { pagesRouter } from './routes/pages.js';
+import { UpgradeHandler } from './upgrade.js';
+
+export type HttpConfig = Pick<
+  Config,
+  'tls' | 'users' | 'allowedOrigins' | 'trustedProxies' | 'ticketTtlSeconds' | 'loginRateLimit' | 'webDir'
+>;
+
+export interface HttpDeps {
+  readonly config: HttpConfig;
+  readonly logger: Logger;
+  readonly registry: VmRegistry;
+  readonly hub: ConsoleHub;
+  readonly users: UserStore;
+  /** Clock for tickets and the rate limiter (ms). */
+  readonly now?: () => number;
+  readonly heartbeatMs?: number;
+}
+
+export interface HttpApp {
+  readonly app: Express;
+  readonly upgrades: UpgradeHandler;
+  /** Open SSE streams. */
+  readonly streams: Set<Response>;
+  /** Makes /healthz answer 503 and new upgrades 503. */
+  markShuttingDown(): void;
+}
+
+export function createHttpApp(deps: HttpDeps): HttpApp {
+  const { config, logger, registry, hub } = deps;
+  const now = deps.now ?? Date.now;
+  const clientOf = createClientResolver(config.trustedProxies);
+  const tickets = new TicketStore(config.ticketTtlSeconds * 1000, now);
+  const limiter = new LoginRateLimiter(
+    config.loginRateLimit.maxFailures,
+    config.loginRateLimit.windowSeconds * 1000,
+    now,
+  );
+  const auth = new Authenticator({
+    users: deps.users,
+    limiter,
+    tickets,
+    access: createAccessPolicy(config.users),
+    clientOf,
+    logger,
+  });
+  const upgrades = new UpgradeHandler({
+    auth,
+    registry,
+    hub,
+    clientOf,
+    allowedOrigins: config.allowedOrigins,
+    logger,
+  });
+  const streams = new Set<Response>();
+  let shuttingDown = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false); // client addresses come from createClientResolver
+  app.use(securityHeaders(config.tls !== null));
+  app.use((req, res, next) => {
+    res.on('finish', () => {
+      logger.debug({ method: req.method, url: safeUrl(req.originalUrl), status: res.statusCode }, 'request');
+    });
+    next();
+  });
+  // Open to load balancers; says nothing but whether the daemon is up.
+  app.get('/healthz', (_req, res) => {
+    res.setHeader('cache-control', 'no-store');
+    res.status(shuttingDown ? 503 : 200).json({ status: shuttingDown ? 'shutting-down' : 'ok' });
+  });
+  app.use(auth.middleware());
+  // State-changing requests from a browser must come from our own pages.
+  app.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      next();
+      return;
+    }
+    if (!originAllowed(req, (res.locals as AuthLocals).client, config.allowedOrigins)) {
+      next(new VwcError('VWC_ERR_ORIGIN', 'cross-origin request refused'));
+      return;
+    }
+    next();
+  });
+  app.get('/api/events', eventsHandler({ registry, hub, heartbeatMs: deps.heartbeatMs ?? 15_000, streams }));
+  app.use('/api', apiRouter({ registry, hub, tickets, logger }));
+  app.use(pagesRouter(config.webDir));
+  app.use(() => {
+    throw new VwcError('VWC_ERR_NOT_FOUND', 'not found');
+  });
+  const onError: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+    let vwc: VwcError;
+    if (isVwcError(error)) vwc = error;
+    else if (typeof error === 'object' && error !== null && 'status' in error && error.status === 413) {
+      vwc = new VwcError('VWC_ERR_BAD_REQUEST', 'request body too large');
+    } else if (
+      typeof error === 'object' &&
+      error !== null &&
+      'type' in error &&
+      error.type === 'entity.parse.failed'
+    ) {
+      vwc = new VwcError('VWC_ERR_BAD_REQUEST', 'request body is not valid JSON');
+    } else {
+      logger.error({ err: error, url: safeUrl(req.originalUrl) }, 'request failed');
+      vwc = new VwcError('VWC_ERR_INTERNAL', 'internal error');
+    }
+    if (vwc.code === 'VWC_ERR_USERS_FILE' || vwc.code === 'VWC_ERR_INTERNAL') {
+      logger.error({ err: vwc, url: safeUrl(req.originalUrl) }, 'request failed');
+    }
+    sendError(res as ServerResponse, vwc);
+  };
+  app.use(onError);
+
+  return {
+    app,
+    upgrades,
+    streams,
+    markShuttingDown() {
+      shuttingDown = true;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// Failed logins per client address: after `maxFailures` failures within `windowMs`, the address
+// is refused (429) until the oldest failure leaves the window. Successes are not counted.
+export class LoginRateLimiter {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly maxFailures: number,
+    private readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Seconds until the address may try again, or 0 when it may try now. */
+  retryAfter(address: string): number {
+    const list = this.recent(address);
+    if (list.length < this.maxFailures) return 0;
+    const oldest = list[list.length - this.maxFailures]!;
+    return Math.max(1, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
+  }
+
+  recordFailure(address: string): void {
+    const list = this.recent(address);
+    list.push(this.now());
+    this.failures.set(address, list);
+    if (this.failures.size > 10_000) this.prune();
+  }
+
+  private recent(address: string): number[] {
+    const since = this.now() - this.windowMs;
+    const list = (this.failures.get(address) ?? []).filter((t) => t > since);
+    if (list.length === 0) this.failures.delete(address);
+    else this.failures.set(address, list);
+    return list;
+  }
+
+  private prune(): void {
+    for (const address of [...this.failures.keys()]) this.recent(address);
+  }
+}

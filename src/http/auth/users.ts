@@ -1,0 +1,61 @@
+// Checks user names and passwords against the users file. The file is re-read when it changes
+// on disk (so `virt-webconsole passwd` takes effect without a restart). bcrypt is slow on
+// purpose; a successful check is remembered per (user, password, hash) so that a page's dozen
+// asset requests do not cost a dozen bcrypt rounds. A changed hash invalidates the memory.
+import { createHmac, randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import bcrypt from 'bcryptjs';
+import type { Role } from '../../bridge/types.js';
+import { readUsersFile, type UserEntry } from './htpasswd.js';
+
+export interface AuthenticatedUser {
+  readonly name: string;
+  readonly role: Role;
+}
+
+const MAX_REMEMBERED = 1024;
+
+export class UserStore {
+  private users = new Map<string, UserEntry>();
+  private stamp = '';
+  private readonly verified = new Map<string, string>();
+  /** Keys the memory of checked passwords, so it holds no plain password digests. */
+  private readonly secret = randomBytes(32);
+
+  constructor(
+    private readonly file: string,
+    private readonly defaultRole: Role,
+  ) {
+    this.reload();
+  }
+
+  /** Re-reads the file when its inode, size or mtime changed. Throws VWC_ERR_USERS_FILE. */
+  private reload(): void {
+    const st = statSync(this.file, { throwIfNoEntry: false });
+    const stamp = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : 'missing';
+    if (stamp === this.stamp) return;
+    this.users = readUsersFile(this.file);
+    this.stamp = stamp;
+    this.verified.clear();
+  }
+
+  async verify(name: string, password: string): Promise<AuthenticatedUser | null> {
+    this.reload();
+    const entry = this.users.get(name);
+    const key = createHmac('sha256', this.secret).update(name).update('\0').update(password).digest('base64');
+    if (entry && this.verified.get(key) === entry.hash) return this.toUser(entry);
+    // Unknown users still cost one bcrypt round, so timing does not tell which names exist.
+    const ok = await bcrypt.compare(password, entry?.hash ?? DUMMY_HASH);
+    if (!ok || !entry) return null;
+    if (this.verified.size >= MAX_REMEMBERED) this.verified.clear();
+    this.verified.set(key, entry.hash);
+    return this.toUser(entry);
+  }
+
+  private toUser(entry: UserEntry): AuthenticatedUser {
+    return { name: entry.name, role: entry.role ?? this.defaultRole };
+  }
+}
+
+// A bcrypt hash of a random string nobody knows, cost 12 like new hashes.
+const DUMMY_HASH = '$2y$12$gH7r7jziPniNku8Wm8vml.pjwAKDvSlvNekhWJOq/3K6XzU/SipiK';

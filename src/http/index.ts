@@ -1,0 +1,9 @@
+// The HTTP layer: one port for pages, JSON API, server-sent events and console WebSockets,
+// behind Basic auth (or console tickets on upgrades), ACL, Origin checks and rate limiting.
+export { createHttpApp, type HttpApp, type HttpConfig, type HttpDeps } from './app.js';
+export { createWebServer, type WebServer, type WebServerDeps } from './server.js';
+export { UserStore, type AuthenticatedUser } from './auth/users.js';
+export { ensureUsersFile, setUser, parseUsersFile, BCRYPT_COST } from './auth/htpasswd.js';
+export { createLogger, safeUrl, REDACT_PATHS } from './log.js';
+export type { Principal } from './access.js';
+export type { DomainItem } from './views.js';

@@ -1,0 +1,27 @@
+// Logging helpers: pino redaction of credentials, and URLs with their ticket removed.
+import pino, { type Logger, type LoggerOptions } from 'pino';
+
+export const REDACT_PATHS = [
+  'authorization',
+  'ticket',
+  '*.authorization',
+  '*.ticket',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.password',
+  'password',
+];
+
+export function createLogger(level: LoggerOptions['level'], destination?: pino.DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** The URL with any `ticket=` value replaced, safe for logs. */
+export function safeUrl(url: string | undefined): string {
+  return (url ?? '').replace(/([?&]ticket=)[^&#]*/gi, '$1[redacted]');
+}

@@ -1,0 +1,192 @@
+// WebSocket upgrades, decided before the handshake: rate limit and credentials (401/429),
+// Origin (403), route and domain (404), ACL (403), console availability (the hub's answer).
+// A refusal is an HTTP response on the raw socket; only an accepted request is handed to `ws`
+// and then to the hub. Every upgraded socket is tracked so shutdown can close it with a reason.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ConsoleHub, ConsoleSession, SerialAttachOptions } from '../bridge/types.js';
+import type { VmRegistry } from '../discovery/types.js';
+import { VwcError } from '../errors/index.js';
+import type { Principal } from './access.js';
+import type { Authenticator } from './auth/authenticate.js';
+import type { ConsoleRef } from './auth/tickets.js';
+import { originAllowed, type ClientInfo, type ClientResolver } from './client.js';
+import { refuseUpgrade, toVwcError } from './respond.js';
+import { safeUrl } from './log.js';
+
+export interface UpgradeDeps {
+  readonly auth: Authenticator;
+  readonly registry: VmRegistry;
+  readonly hub: ConsoleHub;
+  readonly clientOf: ClientResolver;
+  readonly allowedOrigins: readonly string[];
+  readonly logger: Logger;
+  /** Frames above this size close the socket (1009). */
+  readonly maxPayload?: number;
+}
+
+interface Route {
+  readonly consoleRef: ConsoleRef;
+  readonly options: SerialAttachOptions;
+  readonly ticket: string | null;
+}
+
+/** Parses `/ws/serial/<domain>/<n>` and `/ws/vnc/<domain>`; segments are decoded once. */
+export function parseWsRoute(url: string): Route {
+  const parsed = new URL(url, 'http://x');
+  const segments = parsed.pathname.split('/').slice(1);
+  let decoded: string[];
+  try {
+    decoded = segments.map((s) => decodeURIComponent(s));
+  } catch {
+    throw new VwcError('VWC_ERR_BAD_REQUEST', 'malformed percent-encoding in the path');
+  }
+  const ticket = parsed.searchParams.get('ticket');
+  const [ws, kind, domain, index, ...rest] = decoded;
+  if (ws !== 'ws' || domain === undefined || domain === '' || rest.length > 0) {
+    throw new VwcError('VWC_ERR_NOT_FOUND', 'no such WebSocket route');
+  }
+  if (kind === 'vnc' && index === undefined)
+    return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket };
+  if (kind === 'serial' && index !== undefined && /^\d{1,6}$/.test(index)) {
+    const options: { from?: number; last?: number } = {};
+    for (const name of ['from', 'last'] as const) {
+      const value = parsed.searchParams.get(name);
+      if (value === null) continue;
+      if (!/^\d{1,15}$/.test(value)) {
+        throw new VwcError('VWC_ERR_BAD_REQUEST', `${name} must be a non-negative whole number`);
+      }
+      options[name] = Number(value);
+    }
+    return { consoleRef: { kind: 'serial', domain, index: Number(index) }, options, ticket };
+  }
+  throw new VwcError('VWC_ERR_NOT_FOUND', 'no such WebSocket route');
+}
+
+type Decision =
+  | { readonly route: Route; readonly principal: Principal; readonly vmName: string }
+  | { readonly error: VwcError; readonly retryAfter?: number };
+
+export class UpgradeHandler {
+  private readonly wss: WebSocketServer;
+  /** Raw sockets between `upgrade` and the end of the handshake or refusal. */
+  private readonly pending = new Set<Duplex>();
+  /** Open WebSockets: neither wss.close() nor server.closeAllConnections() reach them. */
+  readonly sockets = new Set<WebSocket>();
+  private closing = false;
+
+  constructor(private readonly deps: UpgradeDeps) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.maxPayload ?? 1024 * 1024,
+      clientTracking: false,
+      // noVNC asks for `binary`; pick it when offered, otherwise no subprotocol.
+      handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
+    });
+  }
+
+  /** The server's `upgrade` listener. */
+  readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    this.pending.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => this.pending.delete(socket));
+    this.decide(req, socket, head).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, url: safeUrl(req.url) }, 'upgrade failed');
+      refuseUpgrade(socket, toVwcError(error));
+    });
+  };
+
+  /** Every check, in order; the accepted route and principal, or why not. */
+  private async check(req: IncomingMessage, client: ClientInfo): Promise<Decision> {
+    const { auth, registry, hub } = this.deps;
+    if (this.closing) return { error: new VwcError('VWC_ERR_SHUTTING_DOWN', 'the server is shutting down') };
+    let route: Route | null = null;
+    let routeError: VwcError | null = null;
+    try {
+      route = parseWsRoute(req.url ?? '/');
+    } catch (error) {
+      routeError = toVwcError(error);
+    }
+    // Credentials first: an anonymous caller learns nothing about routes or domains.
+    const outcome = await auth.upgrade(req, client, route?.consoleRef ?? null, route?.ticket ?? null);
+    if (!outcome.ok) return outcome;
+    if (!originAllowed(req, client, this.deps.allowedOrigins)) {
+      return {
+        error: new VwcError('VWC_ERR_ORIGIN', 'cross-origin WebSocket refused: Origin does not match Host'),
+      };
+    }
+    if (route === null) return { error: routeError ?? new VwcError('VWC_ERR_NOT_FOUND', 'not found') };
+    const { consoleRef } = route;
+    const vm = registry.get(consoleRef.domain);
+    if (!vm) return { error: new VwcError('VWC_ERR_NOT_FOUND', 'no such domain') };
+    if (!outcome.principal.canSee(vm.name)) {
+      return { error: new VwcError('VWC_ERR_FORBIDDEN', 'your account may not open this domain') };
+    }
+    const available =
+      consoleRef.kind === 'vnc' ? hub.vncAvailable(vm.name) : hub.serialAvailable(vm.name, consoleRef.index);
+    if (!available.ok) return { error: available.error };
+    return { route, principal: outcome.principal, vmName: vm.name };
+  }
+
+  private async decide(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { hub, logger } = this.deps;
+    const client = this.deps.clientOf(req);
+    const decision = await this.check(req, client);
+    if ('error' in decision) {
+      const { error } = decision;
+      logger.info(
+        { url: safeUrl(req.url), client: client.address, code: error.code, status: error.httpStatus },
+        'upgrade refused',
+      );
+      refuseUpgrade(socket, error, 'retryAfter' in decision ? decision.retryAfter : undefined);
+      return;
+    }
+    if (socket.destroyed || this.closing) return;
+    const { route, principal, vmName } = decision;
+    const { consoleRef } = route;
+    const session: ConsoleSession = {
+      user: principal.user,
+      role: principal.role,
+      clientAddress: client.address,
+    };
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.pending.delete(socket);
+      this.sockets.add(ws);
+      const fields = {
+        user: session.user,
+        role: session.role,
+        domain: vmName,
+        console: consoleRef.kind === 'vnc' ? 'vnc' : `serial${consoleRef.index}`,
+        client: session.clientAddress,
+        via: principal.via,
+      };
+      logger.info(fields, 'console attach');
+      ws.once('close', (code, reason) => {
+        this.sockets.delete(ws);
+        logger.info({ ...fields, code, reason: reason.toString() }, 'console detach');
+      });
+      try {
+        if (consoleRef.kind === 'vnc') hub.attachVnc(ws, vmName, session);
+        else hub.attachSerial(ws, vmName, consoleRef.index, session, route.options);
+      } catch (error) {
+        const vwc = toVwcError(error);
+        logger.error({ ...fields, err: error }, 'console attach failed');
+        ws.close(vwc.wsCloseCode, vwc.message.slice(0, 120));
+      }
+    });
+  }
+
+  /** Refuses new upgrades and closes every open WebSocket with 1001 and `reason`. */
+  closeAll(reason: string): void {
+    this.closing = true;
+    for (const socket of this.pending) socket.destroy();
+    for (const ws of this.sockets) ws.close(1001, reason);
+  }
+
+  /** Cuts sockets that did not finish their closing handshake. */
+  terminateAll(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+}
