@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createVirshRunner, VirshError } from '../../../src/discovery/virsh.js';
+
+const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-bin/virsh');
+
+async function rejection(promise: Promise<unknown>): Promise<VirshError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof VirshError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('virsh runner', () => {
+  const runner = createVirshRunner({
+    uri: 'qemu:///test',
+    binary: FAKE,
+    timeoutMs: 2000,
+    maxOutputBytes: 1000,
+  });
+
+  it('passes the URI and every argument as is, with no shell in between', async () => {
+    const out = await runner.run(['echo-args', 'a b', "x'; rm -rf /", '$(id)']);
+    expect(out.split('\n')).toEqual(['echo-args', 'a b', "x'; rm -rf /", '$(id)', '']);
+    expect(runner.uri).toBe('qemu:///test');
+  });
+
+  it('turns a failure into VWC_ERR_VIRSH_FAILED with stderr', async () => {
+    const error = await rejection(runner.run(['fail']));
+    expect(error.code).toBe('VWC_ERR_VIRSH_FAILED');
+    expect(error.stderr).toBe("error: failed to get domain 'x'");
+    expect(error.args).toEqual(['-c', 'qemu:///test', 'fail']);
+  });
+
+  it('times out with VWC_ERR_VIRSH_TIMEOUT', async () => {
+    const error = await rejection(runner.run(['sleep'], { timeoutMs: 200 }));
+    expect(error.code).toBe('VWC_ERR_VIRSH_TIMEOUT');
+  });
+
+  it('stops at the output limit with VWC_ERR_VIRSH_OUTPUT_LIMIT', async () => {
+    const error = await rejection(runner.run(['big']));
+    expect(error.code).toBe('VWC_ERR_VIRSH_OUTPUT_LIMIT');
+  });
+
+  it('reports a missing binary as VWC_ERR_VIRSH_MISSING, at the start check and on a run', async () => {
+    const missing = createVirshRunner({ uri: 'qemu:///system', binary: '/nonexistent/virsh' });
+    expect((await rejection(missing.checkAvailable())).code).toBe('VWC_ERR_VIRSH_MISSING');
+    expect((await rejection(missing.run(['list']))).code).toBe('VWC_ERR_VIRSH_MISSING');
+    await expect(runner.checkAvailable()).resolves.toBeUndefined();
+  });
+
+  it('streams the lines of a long-running command, then its stderr on exit', async () => {
+    const proc = runner.spawn(['event']);
+    const lines: string[] = [];
+    proc.on('line', (line) => lines.push(line));
+    const [detail] = (await once(proc, 'exit')) as [string];
+    expect(lines).toEqual(["event 'lifecycle' for domain 'a b': Started Booted", 'something else']);
+    expect(detail).toBe('error: Disconnected from qemu:///system due to end of file');
+  });
+
+  it('says so when a long-running command cannot start', async () => {
+    const proc = createVirshRunner({ uri: 'x', binary: '/nonexistent/virsh' }).spawn(['event']);
+    const [detail] = (await once(proc, 'exit')) as [string];
+    expect(detail).toMatch(/not found/);
+  });
+});
