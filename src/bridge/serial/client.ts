@@ -1,0 +1,56 @@
+// One attached client of a serial mux: its transport and where it stands in the byte stream.
+import type { Role } from '../types.js';
+
+/** What the mux needs from a client connection (a WebSocket in production, a fake in tests). */
+export interface ClientTransport {
+  /** Console bytes. `done` runs once they left the process (or failed): the client's in-flight measure. */
+  sendBinary(data: Buffer, done: () => void): void;
+  /** A control message (JSON text). */
+  sendText(text: string): void;
+  /** Ends the connection with a WebSocket close code and reason. */
+  close(code: number, reason: string): void;
+  /** Stop and restart reading this client's input (upstream backpressure). */
+  pauseInput(): void;
+  resumeInput(): void;
+}
+
+export type Deferred = 'presence' | 'lock' | 'vm';
+
+export class SerialClient {
+  /** Absolute offset of the next console byte to send. */
+  offset: number;
+  /** Bytes handed to the transport and not yet reported `done`. */
+  inflight = 0;
+  /**
+   * History backlog granted at attach (replaying history is not falling behind); it only
+   * shrinks as the client catches up, so afterwards the queue limit alone applies.
+   */
+  allowance: number;
+  /** Fell behind (policy resync): nothing is sent until its in-flight bytes are written. */
+  behind = false;
+  /** Control messages held back while behind; the latest state is sent on resync. */
+  readonly deferred = new Set<Deferred>();
+  /** Already told (once per lock change) that its input was dropped. */
+  toldLockRefused = false;
+  /** pump() is running for this client; requests counted to serve the ones made meanwhile. */
+  pumping = false;
+  pumpRequests = 0;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly user: string,
+    readonly role: Role,
+    readonly transport: ClientTransport,
+    offset: number,
+    end: number,
+  ) {
+    this.offset = offset;
+    this.allowance = end - offset;
+  }
+
+  /** Bytes produced for this client and not yet written out. */
+  pending(end: number): number {
+    return end - this.offset + this.inflight;
+  }
+}

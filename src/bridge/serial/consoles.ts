@@ -1,0 +1,143 @@
+// SerialConsoles: one SerialMux per (VM, serial port), created, updated and closed by registry
+// events. This is the serial half of the ConsoleHub.
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { Vm, VmChange, VmRegistry } from '../../discovery/types.js';
+import { VwcError } from '../../errors/index.js';
+import type { Availability, ConsoleSession, HistoryRead, SerialAttachOptions } from '../types.js';
+import { connectSerial, type SerialConnector } from '../upstream/index.js';
+import { SerialMux } from './mux.js';
+import { serialOptions, type SerialOptions } from './options.js';
+import { attachWebSocket, closeWithError } from './ws-adapter.js';
+
+export interface SerialConsolesDeps {
+  readonly registry: VmRegistry;
+  readonly logger: Logger;
+  readonly options?: Partial<SerialOptions>;
+  /** Defaults to the real pty/socket/websocket connectors. */
+  readonly connector?: SerialConnector;
+}
+
+export class SerialConsoles {
+  readonly options: SerialOptions;
+  private readonly registry: VmRegistry;
+  private readonly logger: Logger;
+  private readonly connector: SerialConnector;
+  private readonly muxes = new Map<string, SerialMux[]>();
+  private started = false;
+
+  constructor(deps: SerialConsolesDeps) {
+    this.registry = deps.registry;
+    this.logger = deps.logger;
+    this.options = serialOptions(deps.options);
+    this.connector = deps.connector ?? connectSerial;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.registry.on('vm-added', this.onAdded);
+    this.registry.on('vm-changed', this.onChanged);
+    this.registry.on('vm-removed', this.onRemoved);
+    for (const vm of this.registry.snapshot()) this.onAdded(vm);
+  }
+
+  stop(reason: string): void {
+    this.registry.off('vm-added', this.onAdded);
+    this.registry.off('vm-changed', this.onChanged);
+    this.registry.off('vm-removed', this.onRemoved);
+    this.started = false;
+    const error = new VwcError('VWC_ERR_SHUTTING_DOWN', reason);
+    for (const list of this.muxes.values()) for (const mux of list) mux.close(error);
+    this.muxes.clear();
+  }
+
+  mux(vmName: string, index: number): SerialMux | undefined {
+    return this.muxes.get(vmName)?.[index];
+  }
+
+  available(vmName: string, index: number): Availability {
+    const mux = this.mux(vmName, index);
+    if (!mux) {
+      if (!this.muxes.has(vmName))
+        return { ok: false, error: new VwcError('VWC_ERR_NOT_FOUND', `no domain ${vmName}`) };
+      return {
+        ok: false,
+        error: new VwcError('VWC_ERR_SERIAL_NOT_FOUND', `domain ${vmName} has no serial console ${index}`),
+      };
+    }
+    const reason = mux.unavailableReason();
+    if (reason !== null) return { ok: false, error: new VwcError('VWC_ERR_SERIAL_UNAVAILABLE', reason) };
+    if (mux.clientCount >= this.options.maxClientsPerPort) {
+      return {
+        ok: false,
+        error: new VwcError(
+          'VWC_ERR_SERIAL_TOO_MANY_CLIENTS',
+          `serial console ${index} of ${vmName} is full`,
+        ),
+      };
+    }
+    return { ok: true };
+  }
+
+  attach(
+    ws: WebSocket,
+    vmName: string,
+    index: number,
+    session: ConsoleSession,
+    options: SerialAttachOptions,
+  ): void {
+    const availability = this.available(vmName, index);
+    const mux = this.mux(vmName, index);
+    if (!availability.ok || !mux) {
+      closeWithError(
+        ws,
+        availability.ok ? new VwcError('VWC_ERR_INTERNAL', 'no serial mux') : availability.error,
+      );
+      return;
+    }
+    attachWebSocket(mux, ws, session, options, this.options, this.logger);
+  }
+
+  read(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {
+    return this.mux(vmName, index)?.read(from, max);
+  }
+
+  private readonly onAdded = (vm: Vm): void => {
+    this.sync(vm);
+  };
+
+  private readonly onChanged = (vm: Vm, _previous: Vm, _changes: readonly VmChange[]): void => {
+    this.sync(vm);
+  };
+
+  private readonly onRemoved = (vm: Vm): void => {
+    const list = this.muxes.get(vm.name);
+    this.muxes.delete(vm.name);
+    const error = new VwcError('VWC_ERR_DOMAIN_UNDEFINED', `domain ${vm.name} was undefined`);
+    for (const mux of list ?? []) mux.close(error);
+  };
+
+  /** Makes the muxes match the VM's serial ports, then lets each follow the VM's state. */
+  private sync(vm: Vm): void {
+    const list = this.muxes.get(vm.name) ?? [];
+    while (list.length > vm.serials.length) {
+      const mux = list.pop()!;
+      mux.close(new VwcError('VWC_ERR_SERIAL_PORT_REMOVED', `serial console ${mux.index} was removed`));
+    }
+    while (list.length < vm.serials.length) {
+      const index = list.length;
+      list.push(
+        new SerialMux({
+          vmName: vm.name,
+          index,
+          options: this.options,
+          connector: this.connector,
+          logger: this.logger.child({ vm: vm.name, serial: index }),
+        }),
+      );
+    }
+    this.muxes.set(vm.name, list);
+    for (const mux of list) mux.update(vm);
+  }
+}

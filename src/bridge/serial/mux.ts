@@ -1,0 +1,462 @@
+// SerialMux: the one owner of a VM's serial port. It reads the upstream from the moment the VM
+// runs (whether or not anyone watches), keeps the bytes in a byte-addressed history and fans
+// them out to any number of clients, each from its own offset. Clients are served from the
+// shared history, so a client costs only its in-flight bytes; one that falls behind is resynced
+// with a visible gap or closed (policy), and never slows the upstream or the others. Exactly one
+// operator's input reaches the guest: the write-lock holder's.
+import type { Logger } from 'pino';
+import type { DomainState, SerialSource, Vm } from '../../discovery/types.js';
+import { VwcError } from '../../errors/index.js';
+import type { ConsoleSession, HistoryRead, SerialAttachOptions } from '../types.js';
+import { unsupportedReason, type SerialConnector } from '../upstream/index.js';
+import { SerialClient, type ClientTransport, type Deferred } from './client.js';
+import { SerialHistory } from './history.js';
+import { UpstreamLink } from './link.js';
+import type { SerialOptions } from './options.js';
+import {
+  encode,
+  gapMarker,
+  type ClientInfo,
+  type ClientMessage,
+  type GapReason,
+  type LockHolder,
+  type ServerMessage,
+} from './protocol.js';
+
+/** Largest binary frame sent to a client when replaying history. */
+const MAX_CHUNK = 64 * 1024;
+/** Gathered upstream bytes are sent at once when they reach this, whatever the window. */
+const FLUSH_BYTES = 64 * 1024;
+/** Presence is sent at most this often (many clients attaching at once cost one broadcast). */
+const PRESENCE_DELAY_MS = 50;
+/** Presence lists at most this many clients (with the total count). */
+const PRESENCE_LIST_MAX = 64;
+/** States in which QEMU runs, so the serial source exists. */
+const ALIVE: ReadonlySet<DomainState> = new Set(['running', 'blocked', 'paused', 'pmsuspended', 'shutdown']);
+
+export interface SerialMuxDeps {
+  readonly vmName: string;
+  readonly index: number;
+  readonly options: SerialOptions;
+  readonly connector: SerialConnector;
+  readonly logger: Logger;
+}
+
+/** What a transport adapter calls for one attached client. */
+export interface SerialClientHandle {
+  readonly id: string;
+  /** Console input (binary frame) from the client. */
+  input(data: Buffer): void;
+  control(message: ClientMessage): void;
+  /** The connection is gone. */
+  detach(): void;
+}
+
+export class SerialMux {
+  readonly vmName: string;
+  readonly index: number;
+  private readonly options: SerialOptions;
+  private readonly logger: Logger;
+  private readonly history: SerialHistory;
+  private readonly link: UpstreamLink;
+  private readonly clients = new Map<string, SerialClient>();
+  private nextClientId = 1;
+  private lockHolder: SerialClient | null = null;
+  private inputBlocked = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private presenceTimer: NodeJS.Timeout | null = null;
+  private vmState: DomainState = 'unknown';
+  private boot = 0;
+  private bootKey: string | null = null;
+  private sourceKey: string | null = null;
+  private source: SerialSource | null = null;
+  private closed = false;
+
+  constructor(deps: SerialMuxDeps) {
+    this.vmName = deps.vmName;
+    this.index = deps.index;
+    this.options = deps.options;
+    this.logger = deps.logger;
+    this.history = new SerialHistory(deps.options);
+    this.link = new UpstreamLink(
+      deps.connector,
+      {
+        data: (chunk) => {
+          this.received(chunk);
+        },
+        inputBlocked: (blocked) => {
+          this.setInputBlocked(blocked);
+        },
+        connected: (description) => {
+          this.logger.info({ upstream: description }, 'serial upstream connected');
+        },
+        disconnected: (error) => {
+          this.flush();
+          this.logger.info({ err: error?.message }, 'serial upstream disconnected');
+        },
+      },
+      deps.logger,
+    );
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Whether the upstream is connected right now. */
+  get upstreamConnected(): boolean {
+    return this.link.connected;
+  }
+
+  /** Why clients cannot attach, or null. */
+  unavailableReason(): string | null {
+    if (this.closed) return 'the serial console is closed';
+    return this.source ? unsupportedReason(this.source) : 'the serial port is not known';
+  }
+
+  /**
+   * Follows the VM: connects when it runs, lets go when it stops. A new libvirt id, or running
+   * after not running, is a new boot: its first bytes become the history's new head.
+   */
+  update(vm: Vm): void {
+    if (this.closed) return;
+    const source = vm.serials[this.index]?.source ?? null;
+    this.source = source;
+    const alive = ALIVE.has(vm.state);
+    const bootKey = alive ? String(vm.id) : null;
+    const newBoot = alive && bootKey !== this.bootKey;
+    const attachable =
+      alive &&
+      source !== null &&
+      unsupportedReason(source) === null &&
+      !(source.kind === 'pty' && !source.path);
+    const sourceKey = attachable ? JSON.stringify(source) : null;
+    if (newBoot) {
+      this.flush();
+      this.boot += 1;
+      this.history.newBoot();
+    }
+    this.bootKey = bootKey;
+    if (newBoot || sourceKey !== this.sourceKey) {
+      this.sourceKey = sourceKey;
+      this.link.want(attachable ? source : null);
+    }
+    if (newBoot || vm.state !== this.vmState) {
+      this.vmState = vm.state;
+      this.broadcast('vm');
+    }
+  }
+
+  /** Bytes of history (for the HTTP history endpoint). */
+  read(from: number, max: number): HistoryRead {
+    this.flush();
+    return this.history.read(from, max);
+  }
+
+  attach(
+    transport: ClientTransport,
+    session: ConsoleSession,
+    options: SerialAttachOptions,
+  ): SerialClientHandle {
+    if (this.closed) throw new VwcError('VWC_ERR_SERIAL_UNAVAILABLE', 'the serial console is closed');
+    if (this.clients.size >= this.options.maxClientsPerPort) {
+      throw new VwcError(
+        'VWC_ERR_SERIAL_TOO_MANY_CLIENTS',
+        `serial console ${this.index} of ${this.vmName} has ${this.clients.size} clients already`,
+      );
+    }
+    this.flush();
+    const end = this.history.end;
+    const offset =
+      options.from !== undefined
+        ? Math.max(0, Math.min(options.from, end))
+        : options.last !== undefined
+          ? Math.max(0, end - options.last)
+          : this.history.start;
+    const id = `c${this.nextClientId++}`;
+    const client = new SerialClient(id, session.user, session.role, transport, offset, end);
+    this.clients.set(id, client);
+    this.logger.info(
+      { client: id, user: session.user, role: session.role, from: offset },
+      'serial client attached',
+    );
+    this.sendControl(client, {
+      type: 'hello',
+      clientId: id,
+      user: session.user,
+      role: session.role,
+      offset,
+      history: { start: this.history.start, end },
+      vm: { state: this.vmState, boot: this.boot },
+      lock: this.holderInfo(),
+      clients: this.clientList(),
+    });
+    this.schedulePresence();
+    this.pump(client);
+    return {
+      id,
+      input: (data) => {
+        this.input(client, data);
+      },
+      control: (message) => {
+        this.control(client, message);
+      },
+      detach: () => {
+        this.detach(client);
+      },
+    };
+  }
+
+  /** Closes every client with `error` and lets go of the upstream. */
+  close(error: VwcError): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.link.close();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.presenceTimer) clearTimeout(this.presenceTimer);
+    for (const client of [...this.clients.values()]) this.closeClient(client, error);
+  }
+
+  // -- upstream → clients
+
+  private received(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.options.coalesceMs <= 0 || this.pendingBytes >= FLUSH_BYTES) {
+      this.flush();
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flush();
+      }, this.options.coalesceMs);
+    }
+  }
+
+  private flush(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.pendingBytes === 0) return;
+    const chunk =
+      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const start = this.history.end;
+    this.history.append(chunk);
+    for (const client of this.clients.values()) this.pump(client, start, chunk);
+  }
+
+  /**
+   * Sends a client what it lacks, from `fresh` (the chunk just read, shared by every client that
+   * is caught up) or from history. Stops at the client's in-flight limit; its `done` callbacks
+   * call back in. A client whose pending bytes exceed its limit is resynced or closed.
+   */
+  private pump(client: SerialClient, freshStart = -1, fresh?: Buffer): void {
+    // Not re-entrant: a transport may report `done` synchronously; that asks for one more round.
+    client.pumpRequests += 1;
+    if (client.pumping) return;
+    client.pumping = true;
+    try {
+      let chunk = fresh;
+      let served = 0;
+      while (served !== client.pumpRequests && !client.closed) {
+        served = client.pumpRequests;
+        this.pumpOnce(client, freshStart, chunk);
+        chunk = undefined;
+      }
+    } finally {
+      client.pumping = false;
+    }
+  }
+
+  private pumpOnce(client: SerialClient, freshStart: number, fresh: Buffer | undefined): void {
+    if (client.closed) return;
+    const limit = this.options.clientQueueBytes;
+    const end = this.history.end;
+    if (client.behind) {
+      if (client.inflight > 0) return;
+      this.resync(client, end);
+    }
+    while (client.offset < end) {
+      if (client.pending(end) > client.allowance + limit) {
+        this.overflow(client);
+        return;
+      }
+      if (client.inflight >= limit) return;
+      let data: Buffer;
+      if (fresh && client.offset === freshStart && freshStart + fresh.length === end) {
+        data = fresh;
+      } else {
+        const read = this.history.read(client.offset, Math.min(end - client.offset, MAX_CHUNK));
+        client.offset = read.start;
+        if (read.missing) this.gap(client, read.missing.from, read.missing.to, 'out-of-history');
+        data = read.data;
+        if (data.length === 0) return;
+      }
+      // Advance before sending: a transport may report `done` synchronously and re-enter.
+      client.offset += data.length;
+      client.allowance = Math.min(client.allowance, end - client.offset);
+      this.sendBinary(client, data);
+    }
+  }
+
+  private sendBinary(client: SerialClient, data: Buffer): void {
+    client.inflight += data.length;
+    client.transport.sendBinary(data, () => {
+      client.inflight -= data.length;
+      if (client.behind || client.offset < this.history.end) this.pump(client);
+    });
+  }
+
+  private overflow(client: SerialClient): void {
+    if (this.options.slowClientPolicy === 'disconnect') {
+      this.closeClient(
+        client,
+        new VwcError(
+          'VWC_ERR_CLIENT_TOO_SLOW',
+          `client fell more than ${this.options.clientQueueBytes} bytes behind`,
+        ),
+      );
+      return;
+    }
+    // Send nothing more until what is in flight is written; then skip to the live end.
+    client.behind = true;
+    this.logger.debug({ client: client.id, offset: client.offset }, 'serial client fell behind');
+    if (client.inflight === 0) this.pump(client);
+  }
+
+  private resync(client: SerialClient, end: number): void {
+    client.behind = false;
+    client.allowance = 0;
+    const from = client.offset;
+    client.offset = end;
+    if (from < end) this.gap(client, from, end, 'slow-client');
+    for (const kind of client.deferred) this.sendState(client, kind);
+    client.deferred.clear();
+  }
+
+  /** Tells the client bytes are skipped, then writes the visible marker (outside the offsets). */
+  private gap(client: SerialClient, from: number, to: number, reason: GapReason): void {
+    const marker = gapMarker(to - from, reason);
+    this.sendControl(client, { type: 'gap', from, to, reason, marker: marker.length });
+    this.sendBinary(client, marker);
+  }
+
+  // -- clients → upstream
+
+  private input(client: SerialClient, data: Buffer): void {
+    if (client.closed || client.role !== 'operator' || data.length === 0) return;
+    if (this.lockHolder === null) this.setLock(client);
+    if (this.lockHolder !== client) {
+      // Dropped; say who has the lock, once per lock change (not once per keystroke).
+      if (!client.toldLockRefused) {
+        client.toldLockRefused = true;
+        this.sendState(client, 'lock');
+      }
+      return;
+    }
+    this.link.write(data);
+  }
+
+  private control(client: SerialClient, message: ClientMessage): void {
+    if (client.closed) return;
+    if (message.type === 'take-lock') {
+      if (client.role === 'operator' && this.lockHolder !== client) this.setLock(client);
+      else this.sendState(client, 'lock');
+    } else if (this.lockHolder === client) {
+      this.setLock(null);
+    }
+  }
+
+  private detach(client: SerialClient): void {
+    if (client.closed) return;
+    client.closed = true;
+    this.clients.delete(client.id);
+    this.logger.info({ client: client.id, user: client.user }, 'serial client detached');
+    if (this.lockHolder === client) this.setLock(null);
+    this.schedulePresence();
+  }
+
+  private setLock(holder: SerialClient | null): void {
+    const previous = this.lockHolder;
+    this.lockHolder = holder;
+    if (this.inputBlocked) {
+      if (previous && !previous.closed) previous.transport.resumeInput();
+      holder?.transport.pauseInput();
+    }
+    for (const client of this.clients.values()) client.toldLockRefused = false;
+    this.logger.debug({ holder: holder?.id ?? null, user: holder?.user ?? null }, 'serial write lock');
+    this.broadcast('lock');
+  }
+
+  private setInputBlocked(blocked: boolean): void {
+    this.inputBlocked = blocked;
+    const holder = this.lockHolder;
+    if (!holder || holder.closed) return;
+    if (blocked) holder.transport.pauseInput();
+    else holder.transport.resumeInput();
+  }
+
+  // -- control messages
+
+  private closeClient(client: SerialClient, error: VwcError): void {
+    if (client.closed) return;
+    this.sendControl(client, { type: 'error', code: error.code, message: error.message });
+    this.detach(client);
+    // A close reason is at most 123 bytes.
+    client.transport.close(error.wsCloseCode, Buffer.from(error.message).subarray(0, 120).toString());
+  }
+
+  private schedulePresence(): void {
+    if (this.presenceTimer || this.closed) return;
+    this.presenceTimer = setTimeout(() => {
+      this.presenceTimer = null;
+      this.broadcast('presence');
+    }, PRESENCE_DELAY_MS);
+  }
+
+  /** Sends the current state of `kind` to every client; those behind get it when they resync. */
+  private broadcast(kind: Deferred): void {
+    for (const client of this.clients.values()) {
+      if (client.behind) client.deferred.add(kind);
+      else this.sendState(client, kind);
+    }
+  }
+
+  private sendState(client: SerialClient, kind: Deferred): void {
+    if (kind === 'presence') {
+      this.sendControl(client, { type: 'presence', clients: this.clientList(), count: this.clients.size });
+    } else if (kind === 'lock') {
+      this.sendControl(client, { type: 'lock', holder: this.holderInfo() });
+    } else {
+      this.sendControl(client, {
+        type: 'vm',
+        state: this.vmState,
+        boot: this.boot,
+        offset: this.history.end,
+      });
+    }
+  }
+
+  private sendControl(client: SerialClient, message: ServerMessage): void {
+    client.transport.sendText(encode(message));
+  }
+
+  private holderInfo(): LockHolder | null {
+    const holder = this.lockHolder;
+    return holder ? { id: holder.id, user: holder.user } : null;
+  }
+
+  private clientList(): ClientInfo[] {
+    const list: ClientInfo[] = [];
+    for (const client of this.clients.values()) {
+      if (list.length >= PRESENCE_LIST_MAX) break;
+      list.push({ id: client.id, user: client.user, role: client.role });
+    }
+    return list;
+  }
+}

@@ -1,0 +1,80 @@
+// The serial WebSocket protocol (docs/interfaces.md, docs/serial.md): binary frames carry console
+// bytes; text frames carry these JSON control messages. Pure: no I/O here.
+import type { Role } from '../types.js';
+
+export interface ClientInfo {
+  readonly id: string;
+  readonly user: string;
+  readonly role: Role;
+}
+
+export interface LockHolder {
+  readonly id: string;
+  readonly user: string;
+}
+
+export interface VmStatus {
+  readonly state: string;
+  /** Starts of the VM seen by this mux (0 before the first). */
+  readonly boot: number;
+}
+
+/** Why bytes were skipped: the client fell behind, or they had left history before it asked. */
+export type GapReason = 'slow-client' | 'out-of-history';
+
+export type ServerMessage =
+  | {
+      readonly type: 'hello';
+      readonly clientId: string;
+      readonly user: string;
+      readonly role: Role;
+      /** Absolute offset of the next console byte this client receives. */
+      readonly offset: number;
+      readonly history: { readonly start: number; readonly end: number };
+      readonly vm: VmStatus;
+      readonly lock: LockHolder | null;
+      readonly clients: readonly ClientInfo[];
+    }
+  /** `clients` lists at most 64 (the first attached); `count` is the total. */
+  | { readonly type: 'presence'; readonly clients: readonly ClientInfo[]; readonly count: number }
+  | { readonly type: 'lock'; readonly holder: LockHolder | null }
+  /**
+   * Bytes [from, to) are skipped. The next binary frame is a marker of exactly `marker` bytes
+   * for the terminal (not console output, not counted in offsets); console bytes resume at `to`.
+   */
+  | {
+      readonly type: 'gap';
+      readonly from: number;
+      readonly to: number;
+      readonly reason: GapReason;
+      readonly marker: number;
+    }
+  /** The VM's state changed or it booted again; `offset` is where the stream stood then. */
+  | ({ readonly type: 'vm'; readonly offset: number } & VmStatus)
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+export type ClientMessage = { readonly type: 'take-lock' } | { readonly type: 'release-lock' };
+
+export function encode(message: ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Parses a control text frame; `undefined` when it is not JSON with a known `type`. */
+export function parseClientMessage(text: string): ClientMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const type = (value as { type?: unknown }).type;
+  if (type === 'take-lock' || type === 'release-lock') return { type };
+  return undefined;
+}
+
+/** The visible line written into a client's terminal where bytes were skipped. */
+export function gapMarker(skipped: number, reason: GapReason): Buffer {
+  const why = reason === 'slow-client' ? 'client fell behind' : 'no longer in history';
+  return Buffer.from(`\r\n[virt-webconsole: ${skipped} bytes skipped, ${why}]\r\n`, 'latin1');
+}

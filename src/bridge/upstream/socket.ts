@@ -1,0 +1,75 @@
+// Plain stream sockets (UNIX or TCP): the upstream of a socket serial chardev, and a connector
+// the VNC bridge can share.
+import net from 'node:net';
+import type { SerialUpstream, StreamTarget, UpstreamHandlers } from './types.js';
+
+/** libvirt's wildcard listen addresses are reached on loopback. */
+export function loopbackFor(host: string): string {
+  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '::1';
+  return host;
+}
+
+export function describeTarget(target: StreamTarget): string {
+  return target.transport === 'unix' ? `unix ${target.path}` : `tcp ${target.host}:${target.port}`;
+}
+
+/** Connects; rejects on error or after `timeoutMs`. The socket is returned connected and paused. */
+export function connectStream(target: StreamTarget, timeoutMs = 5000): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      target.transport === 'unix'
+        ? net.connect({ path: target.path })
+        : net.connect({ host: loopbackFor(target.host), port: target.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`${describeTarget(target)}: no connection in ${timeoutMs} ms`));
+    }, timeoutMs);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      socket.pause();
+      resolve(socket);
+    });
+  });
+}
+
+/** Wraps a connected socket as a serial upstream; reading starts at once. */
+export function socketUpstream(
+  socket: net.Socket,
+  description: string,
+  handlers: UpstreamHandlers,
+): SerialUpstream {
+  let done = false;
+  const finish = (error: Error | null): void => {
+    if (done) return;
+    done = true;
+    handlers.closed(error);
+  };
+  socket.setNoDelay(true);
+  socket.on('data', (chunk: Buffer) => {
+    handlers.data(chunk);
+  });
+  socket.on('drain', () => {
+    handlers.drain();
+  });
+  socket.on('error', (error) => {
+    finish(error);
+  });
+  socket.on('close', () => {
+    finish(null);
+  });
+  socket.resume();
+  return {
+    description,
+    write: (data) => socket.write(data),
+    close: () => {
+      socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+// What a serial mux needs from an upstream (the VM's side of a console), whatever its kind.
+
+/** Callbacks an upstream reports through; `closed` is called exactly once. */
+export interface UpstreamHandlers {
+  data(chunk: Buffer): void;
+  /** Input may be written again after `write` returned false. */
+  drain(): void;
+  closed(error: Error | null): void;
+}
+
+export interface SerialUpstream {
+  /** For logs: e.g. `pty /dev/pts/3`. */
+  readonly description: string;
+  /** Sends input to the guest; false when the upstream's buffer is full (wait for `drain`). */
+  write(data: Buffer): boolean;
+  /** Releases the source; `closed` follows. */
+  close(): void;
+}
+
+/** Where a stream connection goes: the same shape as discovery's VncTarget. */
+export type StreamTarget =
+  | { readonly transport: 'unix'; readonly path: string }
+  | { readonly transport: 'tcp'; readonly host: string; readonly port: number };

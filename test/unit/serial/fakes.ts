@@ -1,0 +1,216 @@
+// Test doubles for the serial mux: a VM builder, a registry, a controllable upstream and
+// client transports that read promptly, stall, or record everything.
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import type {
+  DomainState,
+  RegistryEvents,
+  SerialSource,
+  SourceStatus,
+  Vm,
+  VmRegistry,
+} from '../../../src/discovery/types.js';
+import type { ClientTransport } from '../../../src/bridge/serial/index.js';
+import type {
+  SerialConnector,
+  SerialUpstream,
+  UpstreamHandlers,
+} from '../../../src/bridge/upstream/index.js';
+import type { ServerMessage } from '../../../src/bridge/serial/protocol.js';
+
+export const silentLogger = pino({ level: 'silent' });
+
+export function makeVm(
+  name: string,
+  state: DomainState,
+  id: number | null,
+  sources: readonly SerialSource[] = [{ kind: 'unix', path: '/run/x/serial0.sock', mode: 'bind' }],
+): Vm {
+  return {
+    name,
+    uuid: null,
+    id,
+    title: null,
+    description: null,
+    state,
+    reason: null,
+    source: 'libvirt',
+    persistent: true,
+    vnc: null,
+    graphics: [],
+    serials: sources.map((source, index) => ({
+      index,
+      element: 'serial' as const,
+      port: index,
+      targetType: 'isa-serial',
+      alias: `serial${index}`,
+      source,
+      logFile: null,
+    })),
+  };
+}
+
+export class FakeRegistry extends EventEmitter implements VmRegistry {
+  private readonly vms = new Map<string, Vm>();
+
+  snapshot(): readonly Vm[] {
+    return [...this.vms.values()];
+  }
+  get(name: string): Vm | undefined {
+    return this.vms.get(name);
+  }
+  sources(): readonly SourceStatus[] {
+    return [{ source: 'libvirt', up: true, detail: null }];
+  }
+  override on<E extends keyof RegistryEvents>(
+    event: E,
+    listener: (...args: RegistryEvents[E]) => void,
+  ): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+  override off<E extends keyof RegistryEvents>(
+    event: E,
+    listener: (...args: RegistryEvents[E]) => void,
+  ): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** Adds or replaces a VM, emitting what discovery would. */
+  set(vm: Vm): void {
+    const previous = this.vms.get(vm.name);
+    this.vms.set(vm.name, vm);
+    if (previous) this.emit('vm-changed', vm, previous, ['state', 'id', 'serials']);
+    else this.emit('vm-added', vm);
+  }
+
+  remove(name: string): void {
+    const vm = this.vms.get(name);
+    if (!vm) return;
+    this.vms.delete(name);
+    this.emit('vm-removed', vm);
+  }
+}
+
+export class FakeUpstream implements SerialUpstream {
+  readonly description = 'fake';
+  readonly written: Buffer[] = [];
+  accept = true;
+  closed = false;
+
+  constructor(readonly handlers: UpstreamHandlers) {}
+
+  write(data: Buffer): boolean {
+    this.written.push(Buffer.from(data));
+    return this.accept;
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.closed(null);
+  }
+  emit(text: string | Buffer): void {
+    this.handlers.data(typeof text === 'string' ? Buffer.from(text, 'latin1') : text);
+  }
+  get input(): string {
+    return Buffer.concat(this.written).toString('latin1');
+  }
+}
+
+/** A connector that hands out FakeUpstreams; `latest` is the current one. */
+export class FakeConnector {
+  readonly upstreams: FakeUpstream[] = [];
+  readonly sources: SerialSource[] = [];
+  fail = false;
+
+  readonly connect: SerialConnector = (source, handlers) => {
+    this.sources.push(source);
+    if (this.fail) return Promise.reject(new Error('not there yet'));
+    const upstream = new FakeUpstream(handlers);
+    this.upstreams.push(upstream);
+    return Promise.resolve(upstream);
+  };
+
+  get latest(): FakeUpstream {
+    const upstream = this.upstreams.at(-1);
+    if (!upstream) throw new Error('no upstream connected');
+    return upstream;
+  }
+}
+
+/**
+ * A client transport. `mode` `prompt`: every send is written at once; `stalled`: nothing is
+ * written until `release()` (a client that does not read).
+ */
+export class FakeClient implements ClientTransport {
+  readonly frames: Buffer[] = [];
+  readonly messages: ServerMessage[] = [];
+  /** Binary and text in arrival order. */
+  readonly log: (Buffer | ServerMessage)[] = [];
+  private readonly waiting: (() => void)[] = [];
+  closedWith: { code: number; reason: string } | null = null;
+  paused = false;
+
+  constructor(public mode: 'prompt' | 'stalled' = 'prompt') {}
+
+  sendBinary(data: Buffer, done: () => void): void {
+    this.frames.push(data);
+    this.log.push(data);
+    if (this.mode === 'prompt') done();
+    else this.waiting.push(done);
+  }
+  sendText(text: string): void {
+    const message = JSON.parse(text) as ServerMessage;
+    this.messages.push(message);
+    this.log.push(message);
+  }
+  close(code: number, reason: string): void {
+    this.closedWith = { code, reason };
+  }
+  pauseInput(): void {
+    this.paused = true;
+  }
+  resumeInput(): void {
+    this.paused = false;
+  }
+
+  /** Writes out everything held, and reads promptly from now on. */
+  release(): void {
+    this.mode = 'prompt';
+    for (const done of this.waiting.splice(0)) done();
+  }
+
+  get pendingDone(): number {
+    return this.waiting.length;
+  }
+
+  /** Console bytes received, markers excluded (as an offset-tracking client would count). */
+  consoleBytes(): Buffer {
+    const parts: Buffer[] = [];
+    let skipNext = 0;
+    for (const entry of this.log) {
+      if (Buffer.isBuffer(entry)) {
+        if (skipNext > 0) {
+          skipNext = 0;
+          continue;
+        }
+        parts.push(entry);
+      } else if (entry.type === 'gap') {
+        skipNext = entry.marker;
+      }
+    }
+    return Buffer.concat(parts);
+  }
+
+  text(): string {
+    return Buffer.concat(this.frames).toString('latin1');
+  }
+
+  of<T extends ServerMessage['type']>(type: T): Extract<ServerMessage, { type: T }>[] {
+    return this.messages.filter((m): m is Extract<ServerMessage, { type: T }> => m.type === type);
+  }
+}
+
+/** Lets pending promise callbacks (connector results) run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i += 1) await Promise.resolve();
+}
