@@ -1,0 +1,150 @@
+// The VNC side of the console hub: per VM, the set of open relays; limits; lifecycle.
+// QEMU serves several VNC clients on one socket, so every browser gets its own upstream.
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { VwcError } from '../../errors/index.js';
+import type { Vm } from '../../discovery/types.js';
+import type { Availability, ConsoleSession } from '../types.js';
+import { VncRelay } from './relay.js';
+import type { SocketFactory } from './upstream.js';
+
+export interface VncBridgeOptions {
+  readonly logger: Logger;
+  /** Browser connections per VM; the next one is refused with VWC_ERR_VNC_LIMIT. */
+  readonly maxViewersPerVm: number;
+  /** Largest WebSocket frame accepted from a browser (also set maxPayload on the server). */
+  readonly maxFrameBytes: number;
+  /** Opens upstream sockets; default net.connect. */
+  readonly connect?: SocketFactory;
+  /** Bytes queued towards one browser before upstream reads pause. Default 1 MiB. */
+  readonly highWaterMark?: number;
+  /** Silence after connecting that means a QEMU websocket listener. Default 1500 ms. */
+  readonly detectMs?: number;
+  /** Longest clipboard text a browser may send. Default 10 MiB. */
+  readonly maxCutTextBytes?: number;
+  /** Wait for a VM-stopped notice after QEMU closes a connection. Default 3000 ms. */
+  readonly upstreamCloseGraceMs?: number;
+}
+
+export interface VncBridge {
+  available(vm: Vm): Availability;
+  /** Takes over an open WebSocket (subprotocol `binary`); refuses it with a close code if unavailable. */
+  attach(ws: WebSocket, vm: Vm, session: ConsoleSession): void;
+  /** Closes the VM's viewers with 'domain stopped' when it is no longer running. */
+  vmChanged(vm: Vm, previous: Vm): void;
+  /** Closes the VM's viewers with 'domain stopped'. */
+  vmRemoved(vm: Vm): void;
+  /** Closes every viewer with `reason` (1001) and waits for the sockets to close. */
+  stop(reason: string): Promise<void>;
+  viewerCount(vmName: string): number;
+}
+
+/** libvirt states in which QEMU (and its VNC server) is gone. */
+const STOPPED_STATES: ReadonlySet<string> = new Set(['shutoff', 'crashed']);
+
+export function isVmStopped(vm: Vm): boolean {
+  return STOPPED_STATES.has(vm.state);
+}
+
+function domainStopped(): VwcError {
+  return new VwcError('VWC_ERR_DOMAIN_STOPPED', 'domain stopped');
+}
+
+export function createVncBridge(options: VncBridgeOptions): VncBridge {
+  const log = options.logger.child({ component: 'vnc' });
+  const relays = new Map<string, Set<VncRelay>>();
+  const connect: SocketFactory = options.connect ?? ((o) => net.connect(o));
+  let stopping = false;
+
+  const closeAll = (vmName: string, error: VwcError): void => {
+    for (const relay of relays.get(vmName) ?? []) relay.close(error);
+  };
+
+  const available = (vm: Vm): Availability => {
+    if (stopping)
+      return { ok: false, error: new VwcError('VWC_ERR_VNC_UNAVAILABLE', 'the daemon is stopping') };
+    if (!vm.vnc) {
+      return { ok: false, error: new VwcError('VWC_ERR_VNC_UNAVAILABLE', `${vm.name} has no VNC console`) };
+    }
+    if (isVmStopped(vm)) return { ok: false, error: domainStopped() };
+    if (!vm.vnc.target) {
+      return {
+        ok: false,
+        error: new VwcError('VWC_ERR_VNC_UNAVAILABLE', `the VNC address of ${vm.name} is not known yet`),
+      };
+    }
+    const count = relays.get(vm.name)?.size ?? 0;
+    if (count >= options.maxViewersPerVm) {
+      return {
+        ok: false,
+        error: new VwcError(
+          'VWC_ERR_VNC_LIMIT',
+          `${vm.name} already has ${count} VNC viewers (limit ${options.maxViewersPerVm})`,
+        ),
+      };
+    }
+    return { ok: true };
+  };
+
+  return {
+    available,
+
+    attach(ws, vm, session) {
+      const verdict = available(vm);
+      if (!verdict.ok || !vm.vnc?.target) {
+        const error = verdict.ok ? domainStopped() : verdict.error;
+        log.info(
+          { vm: vm.name, user: session.user, code: error.code },
+          `vnc viewer refused: ${error.message}`,
+        );
+        ws.close(error.wsCloseCode, error.message.slice(0, 120));
+        return;
+      }
+      let set = relays.get(vm.name);
+      if (!set) {
+        set = new Set();
+        relays.set(vm.name, set);
+      }
+      const relay = new VncRelay({
+        ws,
+        vmName: vm.name,
+        target: vm.vnc.target,
+        session,
+        logger: log,
+        connect,
+        maxFrameBytes: options.maxFrameBytes,
+        highWaterMark: options.highWaterMark ?? 1024 * 1024,
+        detectMs: options.detectMs ?? 1500,
+        maxCutTextBytes: options.maxCutTextBytes ?? 10 * 1024 * 1024,
+        upstreamCloseGraceMs: options.upstreamCloseGraceMs ?? 3000,
+        onClosed: (closed) => {
+          const current = relays.get(closed.vmName);
+          current?.delete(closed);
+          if (current?.size === 0) relays.delete(closed.vmName);
+        },
+      });
+      set.add(relay);
+    },
+
+    vmChanged(vm, previous) {
+      if (isVmStopped(vm) || (previous.vnc !== null && vm.vnc === null)) closeAll(vm.name, domainStopped());
+    },
+
+    vmRemoved(vm) {
+      closeAll(vm.name, domainStopped());
+    },
+
+    async stop(reason) {
+      stopping = true;
+      const all = [...relays.values()].flatMap((set) => [...set]);
+      const closing = all.map((relay) => relay.closedPromise(2000));
+      for (const relay of all) relay.closeWith(1001, reason);
+      await Promise.all(closing);
+    },
+
+    viewerCount(vmName) {
+      return relays.get(vmName)?.size ?? 0;
+    },
+  };
+}

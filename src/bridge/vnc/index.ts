@@ -1,0 +1,5 @@
+// The VNC bridge: noVNC (RFB in a WebSocket) to QEMU's VNC server, one upstream per browser,
+// server-side view-only and shared-flag enforcement (rfb-filter), backpressure both ways.
+export { createVncBridge, isVmStopped, type VncBridge, type VncBridgeOptions } from './bridge.js';
+export type { SocketFactory } from './upstream.js';
+export { RfbClientFilter, type RfbFilterOptions, type RfbVersion } from './rfb-filter.js';

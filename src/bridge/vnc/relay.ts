@@ -1,0 +1,228 @@
+// One browser connection: a WebSocket (subprotocol `binary`, raw RFB) relayed to its own
+// upstream connection, browser bytes through the RFB filter, backpressure both ways:
+// - server→browser: when ws would buffer more than `highWaterMark`, upstream reads stop; the
+//   send that crossed the mark carries a callback, called once it (and so all before it) is
+//   written to the kernel, which resumes reading. Memory per viewer stays bounded.
+// - browser→server: when the upstream socket's buffer is full, the browser socket stops being
+//   read until the upstream drains.
+import type { Logger } from 'pino';
+import { WebSocket } from 'ws';
+import { VwcError, isVwcError } from '../../errors/index.js';
+import type { VncTarget } from '../../discovery/types.js';
+import type { ConsoleSession } from '../types.js';
+import { RfbClientFilter } from './rfb-filter.js';
+import { openUpstream, type SocketFactory, type Upstream } from './upstream.js';
+
+export interface RelayOptions {
+  readonly ws: WebSocket;
+  readonly vmName: string;
+  readonly target: VncTarget;
+  readonly session: ConsoleSession;
+  readonly logger: Logger;
+  readonly connect: SocketFactory;
+  readonly maxFrameBytes: number;
+  readonly highWaterMark: number;
+  readonly detectMs: number;
+  readonly maxCutTextBytes: number;
+  /** How long a viewer whose upstream closed waits for the VM-stopped notice (for the reason). */
+  readonly upstreamCloseGraceMs: number;
+  /** Called once, when both sides are closed. */
+  readonly onClosed: (relay: VncRelay) => void;
+}
+
+/** ws.send options for the hot path: no compression, one final frame per chunk. */
+const SEND = { binary: true, compress: false, fin: true } as const;
+/** WebSocket close reasons are limited to 123 bytes of UTF-8. */
+const MAX_REASON = 120;
+
+export class VncRelay {
+  private readonly filter: RfbClientFilter;
+  private readonly upstream: Upstream;
+  private readonly out: Buffer[] = [];
+  private upstreamPaused = false;
+  private upstreamGone = false;
+  private closed = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private toBrowser = 0;
+  private toServer = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly options: RelayOptions) {
+    const { ws, session } = options;
+    this.log = options.logger.child({
+      vm: options.vmName,
+      user: session.user,
+      role: session.role,
+      client: session.clientAddress,
+    });
+    this.filter = new RfbClientFilter({
+      viewOnly: session.role !== 'operator',
+      maxCutTextBytes: options.maxCutTextBytes,
+    });
+    this.upstream = openUpstream(
+      {
+        target: options.target,
+        connect: options.connect,
+        detectMs: options.detectMs,
+        maxFrameBytes: options.maxFrameBytes,
+        highWaterMark: options.highWaterMark,
+      },
+      {
+        data: (chunk) => {
+          this.fromServer(chunk);
+        },
+        drain: () => {
+          ws.resume();
+        },
+        end: (error) => {
+          this.upstreamEnded(error);
+        },
+      },
+    );
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.fromBrowser(data, isBinary);
+    });
+    ws.on('close', () => {
+      this.finish();
+    });
+    ws.on('error', (error) => {
+      this.log.debug({ err: error }, 'vnc browser socket error');
+      this.finish();
+    });
+    this.log.info('vnc viewer attached');
+  }
+
+  get vmName(): string {
+    return this.options.vmName;
+  }
+
+  /** Closes the browser side with the error's close code and message, and the upstream. */
+  close(error: VwcError): void {
+    this.closeWith(error.wsCloseCode, error.message);
+  }
+
+  closeWith(code: number, reason: string): void {
+    if (this.closed) return;
+    const { ws } = this.options;
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+      ws.close(code, truncate(reason));
+    }
+    this.finish();
+  }
+
+  /** Resolves when the browser socket is closed (terminated after `timeoutMs`). */
+  closedPromise(timeoutMs: number): Promise<void> {
+    const { ws } = this.options;
+    if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, timeoutMs);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private fromServer(chunk: Buffer): void {
+    const observe = (): void => {
+      this.filter.observeServer(chunk);
+    };
+    if (this.filter.needsServer && !this.safely(observe)) return;
+    const { ws } = this.options;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    this.toBrowser += chunk.length;
+    if (this.upstreamPaused || ws.bufferedAmount + chunk.length <= this.options.highWaterMark) {
+      ws.send(chunk, SEND);
+      return;
+    }
+    // This send crosses the mark: stop reading until it has reached the kernel.
+    this.upstreamPaused = true;
+    this.upstream.pause();
+    ws.send(chunk, SEND, () => {
+      this.upstreamPaused = false;
+      if (!this.closed) this.upstream.resume();
+    });
+  }
+
+  private fromBrowser(data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.closeWith(1003, 'RFB travels in binary frames');
+      return;
+    }
+    if (data.length > this.options.maxFrameBytes) {
+      this.close(
+        new VwcError(
+          'VWC_ERR_FRAME_TOO_LARGE',
+          `frame of ${data.length} bytes over ${this.options.maxFrameBytes}`,
+        ),
+      );
+      return;
+    }
+    if (this.upstreamGone) return;
+    const out = this.out;
+    out.length = 0;
+    if (
+      !this.safely(() => {
+        this.filter.push(data, out);
+      }) ||
+      out.length === 0
+    )
+      return;
+    for (const chunk of out) this.toServer += chunk.length;
+    if (!this.upstream.write(out)) this.options.ws.pause();
+  }
+
+  /** Runs a filter step; a VwcError closes this connection with its reason. */
+  private safely(step: () => void): boolean {
+    try {
+      step();
+      return true;
+    } catch (error) {
+      if (!isVwcError(error)) throw error;
+      this.log.warn({ code: error.code }, `vnc viewer refused: ${error.message}`);
+      this.close(error);
+      return false;
+    }
+  }
+
+  private upstreamEnded(error: VwcError | null): void {
+    this.upstreamGone = true;
+    if (this.closed) return;
+    const reason = error ?? new VwcError('VWC_ERR_VNC_UPSTREAM', 'the VNC server closed the connection');
+    if (error) this.log.warn({ err: error }, 'vnc upstream failed');
+    // QEMU closes its sockets before libvirt reports the stop: wait a moment for the bridge to
+    // say "domain stopped" so the page shows why, else report the upstream close.
+    this.graceTimer = setTimeout(() => {
+      this.close(reason);
+    }, this.options.upstreamCloseGraceMs);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.graceTimer);
+    this.upstream.close();
+    this.log.info(
+      {
+        toBrowser: this.toBrowser,
+        toServer: this.toServer,
+        dropped: this.filter.messagesDropped,
+        exclusiveRequested: this.filter.exclusiveRequested,
+      },
+      'vnc viewer detached',
+    );
+    this.options.onClosed(this);
+  }
+}
+
+function truncate(reason: string): string {
+  const bytes = Buffer.from(reason);
+  if (bytes.length <= MAX_REASON) return reason;
+  return bytes
+    .subarray(0, MAX_REASON)
+    .toString()
+    .replace(/\uFFFD$/, '');
+}

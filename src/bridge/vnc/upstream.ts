@@ -1,0 +1,223 @@
+// One connection to a VM's VNC server, raw RFB or QEMU's websocket listener, detected: a raw
+// RFB server greets (`RFB 003.00x\n`) as soon as it accepts; a websocket listener says nothing
+// until it gets an HTTP upgrade. So: connect, and if nothing arrives within `detectMs`, speak
+// WebSocket to it instead.
+//
+// Raw reads land in 256 KiB slabs handed out piece by piece (net.Socket `onread`): one read()
+// takes whatever the kernel holds (not libuv's 64 KiB default), and each chunk delivered is a
+// view of the slab that is never reused, so it can be queued in ws without a copy.
+import net from 'node:net';
+import { WebSocket } from 'ws';
+import { VwcError } from '../../errors/index.js';
+import type { VncTarget } from '../../discovery/types.js';
+
+/** Opens a stream socket; `net.connect` in production, injectable for tests. */
+export type SocketFactory = (options: net.NetConnectOpts) => net.Socket;
+
+export interface UpstreamEvents {
+  /** Server bytes, in order. The buffer is the caller's to keep (never reused). */
+  data(chunk: Buffer): void;
+  /** The write buffer emptied after write() returned false. */
+  drain(): void;
+  /** The connection ended (error null: the server closed it). Called once. */
+  end(error: VwcError | null): void;
+}
+
+export interface Upstream {
+  readonly kind: 'raw' | 'websocket';
+  /** Writes in order; false when the caller should wait for `drain`. */
+  write(chunks: readonly Buffer[]): boolean;
+  pause(): void;
+  resume(): void;
+  close(): void;
+}
+
+export interface UpstreamOptions {
+  readonly target: VncTarget;
+  readonly connect: SocketFactory;
+  readonly detectMs: number;
+  readonly maxFrameBytes: number;
+  /** Bytes queued towards a websocket upstream before write() says wait. */
+  readonly highWaterMark: number;
+}
+
+const SLAB_BYTES = 256 * 1024;
+/** A fresh slab is taken when less than this is left in the current one. */
+const MIN_READ_BYTES = 64 * 1024;
+
+function targetOptions(target: VncTarget): net.NetConnectOpts {
+  return target.transport === 'unix' ? { path: target.path } : { host: target.host, port: target.port };
+}
+
+function describe(target: VncTarget): string {
+  return target.transport === 'unix' ? target.path : `${target.host}:${target.port}`;
+}
+
+function upstreamError(target: VncTarget, what: string, cause?: unknown): VwcError {
+  return new VwcError('VWC_ERR_VNC_UPSTREAM', `VNC server at ${describe(target)}: ${what}`, { cause });
+}
+
+/** Connects and detects the upstream kind; `events.data` sees the raw greeting as usual. */
+export function openUpstream(options: UpstreamOptions, events: UpstreamEvents): Upstream {
+  let current: Upstream | null = null;
+  let closed = false;
+  let greeted = false;
+  let slab = Buffer.allocUnsafe(SLAB_BYTES);
+  let used = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const socket = options.connect({
+    ...targetOptions(options.target),
+    onread: {
+      buffer: () => {
+        if (SLAB_BYTES - used < MIN_READ_BYTES) {
+          slab = Buffer.allocUnsafe(SLAB_BYTES);
+          used = 0;
+        }
+        return slab.subarray(used);
+      },
+      callback: (nread: number, buf: Uint8Array) => {
+        used += nread;
+        if (!greeted) {
+          greeted = true;
+          clearTimeout(timer);
+        }
+        events.data(Buffer.from(buf.buffer, buf.byteOffset, nread));
+        return true;
+      },
+    },
+  });
+  socket.setNoDelay(true);
+  const raw = rawUpstream(socket, options.target, events, () => {
+    clearTimeout(timer);
+  });
+  current = raw;
+
+  // Silence after connecting means a websocket listener waiting for our HTTP upgrade.
+  socket.once('connect', () => {
+    timer = setTimeout(() => {
+      if (greeted || closed) return;
+      raw.detach();
+      socket.destroy();
+      current = websocketUpstream(options, events);
+    }, options.detectMs);
+  });
+
+  return {
+    get kind() {
+      return current?.kind ?? 'raw';
+    },
+    write: (chunks) => current?.write(chunks) ?? false,
+    pause: () => current?.pause(),
+    resume: () => current?.resume(),
+    close: () => {
+      closed = true;
+      clearTimeout(timer);
+      current?.close();
+    },
+  };
+}
+
+function rawUpstream(
+  socket: net.Socket,
+  target: VncTarget,
+  events: UpstreamEvents,
+  onEnd: () => void,
+): Upstream & { detach(): void } {
+  let ended = false;
+  const finish = (error: VwcError | null): void => {
+    if (ended) return;
+    ended = true;
+    onEnd();
+    socket.destroy();
+    events.end(error);
+  };
+  socket.on('drain', () => {
+    events.drain();
+  });
+  socket.on('error', (error) => {
+    finish(upstreamError(target, error.message, error));
+  });
+  socket.on('close', () => {
+    finish(null);
+  });
+  return {
+    kind: 'raw',
+    write(chunks) {
+      if (chunks.length === 1) return socket.write(chunks[0]!);
+      socket.cork();
+      for (const chunk of chunks) socket.write(chunk);
+      socket.uncork();
+      return !socket.writableNeedDrain;
+    },
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    close: () => {
+      ended = true;
+      socket.destroy();
+    },
+    detach: () => {
+      ended = true;
+    },
+  };
+}
+
+function websocketUpstream(options: UpstreamOptions, events: UpstreamEvents): Upstream {
+  const { target } = options;
+  const ws = new WebSocket('ws://vnc/', ['binary'], {
+    createConnection: () => options.connect(targetOptions(target)),
+    perMessageDeflate: false,
+    maxPayload: options.maxFrameBytes,
+    handshakeTimeout: 10_000,
+  });
+  let ended = false;
+  let queued: Buffer[] = [];
+  const finish = (error: VwcError | null): void => {
+    if (ended) return;
+    ended = true;
+    ws.terminate();
+    events.end(error);
+  };
+  ws.on('open', () => {
+    const pending = queued;
+    queued = [];
+    if (pending.length > 0) ws.send(Buffer.concat(pending));
+  });
+  ws.on('message', (data: Buffer) => {
+    events.data(data);
+  });
+  ws.on('error', (error) => {
+    finish(upstreamError(target, `websocket: ${error.message}`, error));
+  });
+  ws.on('close', () => {
+    finish(null);
+  });
+  return {
+    kind: 'websocket',
+    write(chunks) {
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (ws.readyState !== WebSocket.OPEN) {
+        queued.push(data);
+        return true;
+      }
+      if (ws.bufferedAmount + data.length <= options.highWaterMark) {
+        ws.send(data, { binary: true });
+        return true;
+      }
+      ws.send(data, { binary: true }, (error) => {
+        if (!error) events.drain();
+      });
+      return false;
+    },
+    pause: () => {
+      ws.pause();
+    },
+    resume: () => {
+      ws.resume();
+    },
+    close: () => {
+      ended = true;
+      ws.terminate();
+    },
+  };
+}
