@@ -52,11 +52,21 @@ export class SerialConsoles {
     this.muxes.clear();
   }
 
+  /**
+   * The mux of a port. A VM the registry knows but this has not seen yet (another listener of
+   * the same registry event asking first) is taken in on the spot.
+   */
   mux(vmName: string, index: number): SerialMux | undefined {
+    if (this.started && !this.muxes.has(vmName)) {
+      const vm = this.registry.get(vmName);
+      if (vm) this.sync(vm);
+    }
     return this.muxes.get(vmName)?.[index];
   }
 
   available(vmName: string, index: number): Availability {
+    if (!this.started)
+      return { ok: false, error: new VwcError('VWC_ERR_SHUTTING_DOWN', 'serial consoles are stopped') };
     const mux = this.mux(vmName, index);
     if (!mux) {
       if (!this.muxes.has(vmName))

@@ -339,11 +339,14 @@ export class SerialMux {
     client.deferred.clear();
   }
 
-  /** Tells the client bytes are skipped, then writes the visible marker (outside the offsets). */
+  /**
+   * Writes the visible marker in place of the first skipped bytes, then tells the client the
+   * range is skipped (see the `gap` message: counting clients stay right either way).
+   */
   private gap(client: SerialClient, from: number, to: number, reason: GapReason): void {
     const marker = gapMarker(to - from, reason);
+    if (marker.length > 0) this.sendBinary(client, marker);
     this.sendControl(client, { type: 'gap', from, to, reason, marker: marker.length });
-    this.sendBinary(client, marker);
   }
 
   // -- clients → upstream

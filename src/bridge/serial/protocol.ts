@@ -39,8 +39,9 @@ export type ServerMessage =
   | { readonly type: 'presence'; readonly clients: readonly ClientInfo[]; readonly count: number }
   | { readonly type: 'lock'; readonly holder: LockHolder | null }
   /**
-   * Bytes [from, to) are skipped. The next binary frame is a marker of exactly `marker` bytes
-   * for the terminal (not console output, not counted in offsets); console bytes resume at `to`.
+   * Bytes [from, to) are skipped. Sent right after the marker: a binary frame of `marker` bytes
+   * (≤ to − from, possibly 0) that stands in for the first bytes of the skipped range, so a
+   * client that counts every binary byte stays right; on this message it moves to `to`.
    */
   | {
       readonly type: 'gap';
@@ -49,7 +50,6 @@ export type ServerMessage =
       readonly reason: GapReason;
       readonly marker: number;
     }
-  /** The VM's state changed or it booted again; `offset` is where the stream stood then. */
   | ({ readonly type: 'vm'; readonly offset: number } & VmStatus)
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 
@@ -73,8 +73,18 @@ export function parseClientMessage(text: string): ClientMessage | undefined {
   return undefined;
 }
 
-/** The visible line written into a client's terminal where bytes were skipped. */
+/**
+ * The visible line written into a client's terminal where bytes were skipped: never longer than
+ * the skipped range it stands in for (shorter forms for small gaps, nothing below 3 bytes).
+ */
 export function gapMarker(skipped: number, reason: GapReason): Buffer {
   const why = reason === 'slow-client' ? 'client fell behind' : 'no longer in history';
-  return Buffer.from(`\r\n[virt-webconsole: ${skipped} bytes skipped, ${why}]\r\n`, 'latin1');
+  const forms = [
+    `\r\n[virt-webconsole: ${skipped} bytes skipped, ${why}]\r\n`,
+    `\r\n[${skipped} bytes skipped]\r\n`,
+    `[${skipped} skipped]`,
+    '[~]',
+  ];
+  const fit = forms.find((form) => form.length <= skipped) ?? '';
+  return Buffer.from(fit, 'latin1');
 }

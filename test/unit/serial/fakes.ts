@@ -183,22 +183,24 @@ export class FakeClient implements ClientTransport {
     return this.waiting.length;
   }
 
-  /** Console bytes received, markers excluded (as an offset-tracking client would count). */
+  /** Console bytes received, markers excluded (each marker is the binary frame before its `gap`). */
   consoleBytes(): Buffer {
     const parts: Buffer[] = [];
-    let skipNext = 0;
     for (const entry of this.log) {
-      if (Buffer.isBuffer(entry)) {
-        if (skipNext > 0) {
-          skipNext = 0;
-          continue;
-        }
-        parts.push(entry);
-      } else if (entry.type === 'gap') {
-        skipNext = entry.marker;
-      }
+      if (Buffer.isBuffer(entry)) parts.push(entry);
+      else if (entry.type === 'gap' && entry.marker > 0) parts.pop();
     }
     return Buffer.concat(parts);
+  }
+
+  /** The offset a client reaches by counting every binary byte and obeying `gap` (as a browser does). */
+  countedOffset(): number {
+    let offset = this.of('hello')[0]?.offset ?? 0;
+    for (const entry of this.log) {
+      if (Buffer.isBuffer(entry)) offset += entry.length;
+      else if (entry.type === 'gap') offset = entry.to;
+    }
+    return offset;
   }
 
   text(): string {

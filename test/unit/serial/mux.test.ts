@@ -82,8 +82,10 @@ describe('SerialMux', () => {
     const gap = client.of('gap')[0]!;
     expect(gap).toMatchObject({ from: 6, to: 12, reason: 'out-of-history' });
     expect(client.consoleBytes().toString()).toBe('MNOPQRST');
-    expect(client.text()).toContain('[virt-webconsole: 6 bytes skipped');
+    expect(client.text()).toContain('[~]');
     expect(client.frames[0]!.length).toBe(gap.marker);
+    expect(gap.marker).toBeLessThanOrEqual(6);
+    expect(client.countedOffset()).toBe(20);
   });
 
   it('gives the lock to the first operator who types; others are dropped and told', async () => {
@@ -159,6 +161,10 @@ describe('SerialMux', () => {
     expect(slow.consoleBytes().toString().endsWith('live')).toBe(true);
     // Offsets: bytes received + bytes skipped = bytes produced.
     expect(slow.consoleBytes().length + (gap.to - gap.from)).toBe(604);
+    expect(slow.countedOffset()).toBe(604);
+    expect(slow.text()).toContain(
+      `[virt-webconsole: ${gap.to - gap.from} bytes skipped, client fell behind]`,
+    );
     expect(fast.consoleBytes().length).toBe(604);
   });
 

@@ -1,0 +1,101 @@
+// The ConsoleHub (src/bridge/types.ts): what the HTTP layer hands authenticated WebSockets to.
+// Serial consoles go to SerialConsoles (one mux per port, following the registry from start);
+// VNC to the VNC bridge, told of VM changes here.
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { Vm, VmRegistry } from '../discovery/types.js';
+import { VwcError } from '../errors/index.js';
+import { SerialConsoles, closeWithError, type SerialOptions } from './serial/index.js';
+import type { Availability, ConsoleHub, ConsoleSession, HistoryRead, SerialAttachOptions } from './types.js';
+import type { SerialConnector } from './upstream/index.js';
+import { createVncBridge, type VncBridge } from './vnc/index.js';
+
+/** The part of the VNC bridge the hub uses (so tests may inject a stand-in). */
+export type VncBridgeLike = Pick<VncBridge, 'available' | 'attach' | 'vmChanged' | 'vmRemoved' | 'stop'>;
+
+export interface ConsoleHubDeps {
+  readonly registry: VmRegistry;
+  readonly logger: Logger;
+  /** Serial tunables (config.serial plus maxInputFrameBytes); defaults otherwise. */
+  readonly serial?: Partial<SerialOptions>;
+  /** Serial upstream connector; the real pty/socket/websocket one by default. */
+  readonly serialConnector?: SerialConnector;
+  /** The VNC bridge; built from `vncOptions` when not given. */
+  readonly vnc?: VncBridgeLike;
+  readonly vncOptions?: { readonly maxViewersPerVm: number; readonly maxFrameBytes: number };
+}
+
+export interface ConsoleHubHandle extends ConsoleHub {
+  /** The serial half (per-port muxes), for tests and diagnostics. */
+  readonly serial: SerialConsoles;
+}
+
+function noSuchDomain(vmName: string): VwcError {
+  return new VwcError('VWC_ERR_NOT_FOUND', `no domain ${vmName}`);
+}
+
+export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
+  const { registry, logger } = deps;
+  const serial = new SerialConsoles({
+    registry,
+    logger: logger.child({ component: 'serial' }),
+    ...(deps.serial ? { options: deps.serial } : {}),
+    ...(deps.serialConnector ? { connector: deps.serialConnector } : {}),
+  });
+  const vnc: VncBridgeLike =
+    deps.vnc ??
+    createVncBridge({
+      logger,
+      maxViewersPerVm: deps.vncOptions?.maxViewersPerVm ?? 16,
+      maxFrameBytes: deps.vncOptions?.maxFrameBytes ?? 1024 * 1024,
+    });
+  const onChanged = (vm: Vm, previous: Vm): void => {
+    vnc.vmChanged(vm, previous);
+  };
+  const onRemoved = (vm: Vm): void => {
+    vnc.vmRemoved(vm);
+  };
+  let started = false;
+
+  return {
+    serial,
+    start(): void {
+      if (started) return;
+      started = true;
+      serial.start();
+      registry.on('vm-changed', onChanged);
+      registry.on('vm-removed', onRemoved);
+    },
+    serialAvailable(vmName: string, index: number): Availability {
+      return serial.available(vmName, index);
+    },
+    attachSerial(
+      ws: WebSocket,
+      vmName: string,
+      index: number,
+      session: ConsoleSession,
+      options: SerialAttachOptions,
+    ): void {
+      serial.attach(ws, vmName, index, session, options);
+    },
+    readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {
+      return serial.read(vmName, index, from, max);
+    },
+    vncAvailable(vmName: string): Availability {
+      const vm = registry.get(vmName);
+      return vm ? vnc.available(vm) : { ok: false, error: noSuchDomain(vmName) };
+    },
+    attachVnc(ws: WebSocket, vmName: string, session: ConsoleSession): void {
+      const vm = registry.get(vmName);
+      if (!vm) closeWithError(ws, noSuchDomain(vmName));
+      else vnc.attach(ws, vm, session);
+    },
+    async stop(reason: string): Promise<void> {
+      registry.off('vm-changed', onChanged);
+      registry.off('vm-removed', onRemoved);
+      started = false;
+      serial.stop(reason);
+      await vnc.stop(reason);
+    },
+  };
+}

@@ -1,0 +1,18 @@
+// The console bridges behind one ConsoleHub: serial muxes and the VNC bridge, plus the upstream
+// connectors they share.
+export { createConsoleHub, type ConsoleHubDeps, type ConsoleHubHandle, type VncBridgeLike } from './hub.js';
+export type {
+  Availability,
+  ConsoleHub,
+  ConsoleSession,
+  HistoryRead,
+  Role,
+  SerialAttachOptions,
+} from './types.js';
+export {
+  DEFAULT_SERIAL_OPTIONS,
+  serialOptions,
+  type SerialOptions,
+  type SlowClientPolicy,
+} from './serial/index.js';
+export { connectStream, type StreamTarget } from './upstream/index.js';
