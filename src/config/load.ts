@@ -199,11 +199,11 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       reconcileSeconds: int('discovery.reconcileSeconds', discovery.reconcileSeconds ?? 60, 1, 86_400),
     },
     serial: {
-      headBytes: int('serial.headBytes', serial.headBytes ?? 64 * 1024, 0, 64 * 1024 * 1024),
+      headBytes: int('serial.headBytes', serial.headBytes ?? 256 * 1024, 0, 64 * 1024 * 1024),
       tailBytes: int('serial.tailBytes', serial.tailBytes ?? 1024 * 1024, 1024, 1024 * 1024 * 1024),
       clientQueueBytes: int(
         'serial.clientQueueBytes',
-        serial.clientQueueBytes ?? 1024 * 1024,
+        serial.clientQueueBytes ?? 256 * 1024,
         1024,
         256 * 1024 * 1024,
       ),
@@ -212,7 +212,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
         serial.slowClientPolicy ?? 'resync',
         ['resync', 'disconnect'],
       ),
-      coalesceMs: int('serial.coalesceMs', serial.coalesceMs ?? 5, 0, 1000),
+      coalesceMs: int('serial.coalesceMs', serial.coalesceMs ?? 2, 0, 1000),
     },
     vnc: { maxViewersPerVm: int('vnc.maxViewersPerVm', vnc.maxViewersPerVm ?? 16, 1, 1000) },
     allowedOrigins: strList('allowedOrigins', raw.allowedOrigins ?? []).map(parseOrigin),
@@ -322,6 +322,8 @@ function parseOrigin(value: string): string {
 }
 
 function checkProxy(value: string): string {
+  // `unix`: trust the peer of a UNIX-socket listener (the reverse proxy in front of it).
+  if (value === 'unix') return value;
   const [address, bits, extra] = value.split('/');
   const family = net.isIP(address ?? '');
   const maxBits = family === 6 ? 128 : 32;
@@ -329,7 +331,7 @@ function checkProxy(value: string): string {
   if (family === 0 || !bitsOk || extra !== undefined) {
     throw configError(
       'trustedProxies',
-      `${JSON.stringify(value)}: expected an IP address or CIDR (10.0.0.0/8, ::1)`,
+      `${JSON.stringify(value)}: expected an IP address, a CIDR (10.0.0.0/8, ::1) or unix`,
     );
   }
   return value;

@@ -1,0 +1,84 @@
+// The composition root: config → users file → discovery → console hub → HTTP server, and the
+// shutdown in reverse. The parts are passed in, so tests can run the daemon on fakes.
+import type { Logger } from 'pino';
+import type { ConsoleHub } from '../bridge/types.js';
+import type { Config } from '../config/index.js';
+import type { VmRegistry } from '../discovery/types.js';
+import { createWebServer, ensureUsersFile, UserStore, type WebServer } from '../http/index.js';
+
+export interface Discovery {
+  readonly registry: VmRegistry;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+export interface DaemonParts {
+  createDiscovery(config: Config, logger: Logger): Discovery;
+  createHub(config: Config, registry: VmRegistry, logger: Logger): ConsoleHub;
+}
+
+export interface Daemon {
+  /** `http(s)://host:port` or `unix:/path`. */
+  readonly url: string;
+  readonly web: WebServer;
+  /** Closes every client with `reason`, releases the consoles, stops discovery. Idempotent. */
+  stop(reason: string): Promise<void>;
+}
+
+export const SHUTDOWN_REASON = 'server shutting down';
+
+export async function startDaemon(
+  config: Config,
+  parts: DaemonParts,
+  logger: Logger,
+  /** Where the first-start admin password is printed (once; never logged). */
+  announce: (text: string) => void,
+): Promise<Daemon> {
+  const created = ensureUsersFile(config.usersFile);
+  if (created) {
+    announce(
+      `virt-webconsole: created ${config.usersFile} with user "${created.user}" and password\n\n    ${created.password}\n\n` +
+        `This is shown once. Change it with: virt-webconsole passwd ${created.user}\n`,
+    );
+    logger.warn(
+      { usersFile: config.usersFile, user: created.user },
+      'users file created with a random admin password',
+    );
+  }
+  // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
+  const users = new UserStore(config.usersFile, config.defaultRole);
+  const discovery = parts.createDiscovery(config, logger.child({ part: 'discovery' }));
+  await discovery.start();
+  const hub = parts.createHub(config, discovery.registry, logger.child({ part: 'hub' }));
+  hub.start();
+  const web = createWebServer({
+    config,
+    logger: logger.child({ part: 'http' }),
+    registry: discovery.registry,
+    hub,
+    users,
+    listen: config.listen,
+  });
+  let url: string;
+  try {
+    url = await web.listen();
+  } catch (error) {
+    await hub.stop(SHUTDOWN_REASON);
+    await discovery.stop();
+    throw error;
+  }
+  logger.info({ url, configFile: config.configFile, tls: config.tls !== null }, 'listening');
+
+  let stopping: Promise<void> | null = null;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'shutting down');
+      await web.shutdown(reason);
+      await hub.stop(reason);
+      await discovery.stop();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { url, web, stop };
+}
