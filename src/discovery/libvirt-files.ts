@@ -1,0 +1,167 @@
+// The libvirt source's file mode: the domain XML files libvirtd keeps on disk.
+//   runDir    (/run/libvirt/qemu/NAME.xml): <domstatus> of each running domain, root 0600,
+//             present only while it runs, with the resolved pty paths; rewritten on every start.
+//   configDir (/etc/libvirt/qemu/NAME.xml): the persistent definitions, never any pty path.
+// A domain is what its status file says when it has one, else its definition, shut off.
+// A file that fails to parse (half-written, or edited by hand) keeps the last good state it gave.
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from 'pino';
+import { isVwcError } from '../errors/index.js';
+import { parseDomainXml } from './domain-xml.js';
+import { mapLimit } from './map-limit.js';
+import { isSafeFileName, type SourceSink } from './source.js';
+import type { Vm } from './types.js';
+
+export interface LibvirtFilesOptions {
+  readonly runDir: string;
+  readonly configDir: string;
+  readonly logger: Logger;
+  readonly sink: SourceSink;
+  /** Queue a refresh: file events are serialised with the source's other work. */
+  readonly schedule: (key: string, task: () => Promise<void>) => void;
+  /** Watch the folders with chokidar. Default true. */
+  readonly watch?: boolean;
+}
+
+type Folder = 'run' | 'config';
+type ReadResult =
+  { readonly kind: 'ok'; readonly vm: Vm } | { readonly kind: 'gone' } | { readonly kind: 'bad' };
+
+const READ_CONCURRENCY = 64;
+
+async function xmlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.xml')).map((e) => e.name);
+}
+
+/** The domain as it is now: the status file when running, else the definition. */
+function combine(live: Vm | undefined, config: Vm | undefined): Vm | undefined {
+  if (live) return { ...live, persistent: config !== undefined };
+  return config;
+}
+
+export class LibvirtFiles {
+  /** Last good parse of each file, by file name, per folder. */
+  private files: Record<Folder, Map<string, Vm>> = { run: new Map(), config: new Map() };
+  private watchers: FSWatcher[] = [];
+
+  constructor(private readonly options: LibvirtFilesOptions) {}
+
+  private dir(folder: Folder): string {
+    return folder === 'run' ? this.options.runDir : this.options.configDir;
+  }
+
+  /** Starts the watchers (when enabled), then loads everything. */
+  async start(): Promise<void> {
+    if (this.options.watch ?? true) {
+      // Watch first, load second: a file written in between is seen by one or the other.
+      await Promise.all((['run', 'config'] as const).map((folder) => this.watchFolder(folder)));
+    }
+    await this.reconcile();
+  }
+
+  async stop(): Promise<void> {
+    const watchers = this.watchers.splice(0);
+    await Promise.all(watchers.map((w) => w.close()));
+  }
+
+  private async watchFolder(folder: Folder): Promise<void> {
+    const watcher = watch(this.dir(folder), {
+      depth: 0,
+      ignoreInitial: true,
+      // libvirt writes NAME.xml.new and renames it over NAME.xml; only *.xml matter.
+      ignored: (file, stats) => stats?.isFile() === true && !file.endsWith('.xml'),
+    });
+    const onFile = (file: string): void => {
+      if (path.dirname(file) !== this.dir(folder) || !file.endsWith('.xml')) return;
+      const name = path.basename(file);
+      this.options.schedule(`${folder}:${name}`, () => this.refreshFile(folder, name));
+    };
+    watcher.on('add', onFile).on('change', onFile).on('unlink', onFile);
+    watcher.on('error', (error) => {
+      this.options.logger.warn({ err: error, folder }, 'watch error');
+    });
+    this.watchers.push(watcher);
+    await new Promise<void>((resolve) => watcher.once('ready', resolve));
+  }
+
+  private async read(folder: Folder, file: string): Promise<ReadResult> {
+    let xml: string;
+    try {
+      xml = await readFile(path.join(this.dir(folder), file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
+      throw error;
+    }
+    try {
+      const vm =
+        folder === 'run'
+          ? parseDomainXml(xml)
+          : parseDomainXml(xml, { state: 'shutoff', reason: null, persistent: true });
+      return { kind: 'ok', vm };
+    } catch (error) {
+      if (!isVwcError(error)) throw error;
+      const kept = this.files[folder].has(file);
+      this.options.logger.warn(
+        { err: error, file: path.join(this.dir(folder), file), keptLastGood: kept },
+        'unreadable domain XML (half-written?)',
+      );
+      return { kind: 'bad' };
+    }
+  }
+
+  private derive(name: string): Vm | undefined {
+    const find = (folder: Folder): Vm | undefined => {
+      for (const vm of this.files[folder].values()) if (vm.name === name) return vm;
+      return undefined;
+    };
+    return combine(find('run'), find('config'));
+  }
+
+  private publish(name: string): void {
+    const vm = this.derive(name);
+    if (vm) this.options.sink.upsert(vm);
+    else this.options.sink.remove(name);
+  }
+
+  /** Re-reads one file after a change to it (or an event about its domain). */
+  async refreshFile(folder: Folder, file: string): Promise<void> {
+    const before = this.files[folder].get(file);
+    const result = await this.read(folder, file);
+    if (result.kind === 'bad') return;
+    if (result.kind === 'gone') this.files[folder].delete(file);
+    else this.files[folder].set(file, result.vm);
+    const names = new Set([before?.name, result.kind === 'ok' ? result.vm.name : undefined]);
+    for (const name of names) if (name !== undefined) this.publish(name);
+  }
+
+  /** Re-reads both files of a domain libvirt told us about. */
+  async refreshDomain(name: string): Promise<void> {
+    if (!isSafeFileName(name)) return;
+    await this.refreshFile('run', `${name}.xml`);
+    await this.refreshFile('config', `${name}.xml`);
+  }
+
+  /** Reads both folders from scratch and reports the whole view. */
+  async reconcile(): Promise<void> {
+    const next: Record<Folder, Map<string, Vm>> = { run: new Map(), config: new Map() };
+    for (const folder of ['run', 'config'] as const) {
+      const files = await xmlFiles(this.dir(folder));
+      const results = await mapLimit(files, READ_CONCURRENCY, (file) => this.read(folder, file));
+      results.forEach((result, i) => {
+        const file = files[i]!;
+        const vm = result.kind === 'ok' ? result.vm : this.files[folder].get(file);
+        if (result.kind !== 'gone' && vm) next[folder].set(file, vm);
+      });
+    }
+    this.files = next;
+    const byName = (files: Map<string, Vm>): Map<string, Vm> =>
+      new Map([...files.values()].map((vm) => [vm.name, vm]));
+    const live = byName(next.run);
+    const config = byName(next.config);
+    const names = new Set([...live.keys(), ...config.keys()]);
+    this.options.sink.replaceAll([...names].map((name) => combine(live.get(name), config.get(name))!));
+  }
+}
