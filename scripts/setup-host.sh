@@ -8,7 +8,7 @@ set -euo pipefail
 
 PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
-  busybox-static cpio chromium websockify openssl procps psmisc iproute2 ca-certificates
+  busybox-static cpio chromium websockify openssl procps psmisc iproute2 ca-certificates curl
   fonts-dejavu-core
 )
 URI=qemu:///system

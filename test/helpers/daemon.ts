@@ -1,0 +1,101 @@
+// Runs the real daemon (`node dist/src/cli.js serve`, built by `npm run build`) for e2e and
+// integration tests: a temporary config and users file, a free loopback port, and a stop()
+// that sends SIGTERM and waits for the exit code.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import { REPO_ROOT } from './guest.js';
+
+export interface TestUser {
+  readonly name: string;
+  readonly password: string;
+  readonly role: 'viewer' | 'operator';
+}
+
+export interface DaemonOptions {
+  readonly users: readonly TestUser[];
+  /** Extra config keys merged over the defaults below. */
+  readonly config?: Record<string, unknown>;
+}
+
+export interface RunningDaemon {
+  readonly url: string;
+  readonly port: number;
+  /** Everything the daemon printed (pino JSON lines and other output). */
+  output(): string;
+  /** SIGTERM, then the exit code (null if it had to be killed). */
+  stop(): Promise<number | null>;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const cli = path.join(REPO_ROOT, 'dist/src/cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} missing: run \`npm run build\` first`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-daemon-'));
+  const usersFile = path.join(dir, 'users');
+  // Cost 4: the lowest bcrypt allows; these users exist for seconds.
+  writeFileSync(
+    usersFile,
+    options.users.map((u) => `${u.name}:${bcrypt.hashSync(u.password, 4)}:${u.role}`).join('\n') + '\n',
+    { mode: 0o600 },
+  );
+  const port = await freePort();
+  const config = {
+    listen: `127.0.0.1:${port}`,
+    usersFile,
+    webDir: path.join(REPO_ROOT, 'dist/web'),
+    logLevel: 'info',
+    ...options.config,
+  };
+  const configFile = path.join(dir, 'config.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}:\n${output}`);
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`daemon did not answer /healthz in 30 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    url,
+    port,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
