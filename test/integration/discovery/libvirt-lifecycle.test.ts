@@ -34,14 +34,17 @@ describe.each(['files', 'virsh'] as const)('libvirt source in %s mode', (mode) =
     expect(defined).toMatchObject({ source: 'libvirt', persistent: true, id: null });
     expect(ptyPathOf(defined)).toBeNull();
 
-    await domain.start();
-    const running = (await waitForVm(
-      registry,
-      domain.name,
-      (vm) => vm.state === 'running' && ptyPathOf(vm) !== null,
-      'running with a pty path',
-    )) as Vm;
-    const firstPty = await domain.ptyPath(0);
+    const startAndWait = async (what: string): Promise<{ vm: Vm; pty: string }> => {
+      await domain.start();
+      const vm = await waitForVm(
+        registry,
+        domain.name,
+        (v) => v.state === 'running' && ptyPathOf(v) !== null,
+        what,
+      );
+      return { vm: vm as Vm, pty: await domain.ptyPath(0) };
+    };
+    const { vm: running, pty: firstPty } = await startAndWait('running with a pty path');
     expect(ptyPathOf(running)).toBe(firstPty);
     expect(running.id).toBeGreaterThan(0);
     expect(running.vnc?.target).toEqual({ transport: 'unix', path: domain.vncSocket });
@@ -59,14 +62,7 @@ describe.each(['files', 'virsh'] as const)('libvirt source in %s mode', (mode) =
       expect(stopped.id).toBeNull();
       expect(ptyPathOf(stopped)).toBeNull();
 
-      await domain.start();
-      const again = (await waitForVm(
-        registry,
-        domain.name,
-        (vm) => vm.state === 'running' && ptyPathOf(vm) !== null,
-        'running again',
-      )) as Vm;
-      const secondPty = await domain.ptyPath(0);
+      const { vm: again, pty: secondPty } = await startAndWait('running again');
       expect(secondPty).not.toBe(firstPty);
       expect(ptyPathOf(again)).toBe(secondPty);
     } finally {

@@ -17,7 +17,7 @@ export function waitForRegistry<T>(
         value = check();
       } catch (error) {
         finish();
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(String(error)));
         return;
       }
       if (value !== undefined && value !== false) {
