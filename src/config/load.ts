@@ -256,7 +256,7 @@ export function parseListen(value: unknown): ListenAddress {
       `expected host:port (127.0.0.1:8080, [::1]:8080), a port, or unix:/path, got ${JSON.stringify(text)}`,
     );
   }
-  return { kind: 'tcp', host: match[1] ?? (match[2] || '127.0.0.1'), port };
+  return { kind: 'tcp', host: match[1] || match[2] || '127.0.0.1', port };
 }
 
 function parseTls(value: unknown): Config['tls'] {
