@@ -68,8 +68,8 @@ export class VncRelay {
         highWaterMark: options.highWaterMark,
       },
       {
-        data: (chunk) => {
-          this.fromServer(chunk);
+        data: (chunk, release) => {
+          this.fromServer(chunk, release);
         },
         drain: () => {
           ws.resume();
@@ -126,22 +126,25 @@ export class VncRelay {
     });
   }
 
-  private fromServer(chunk: Buffer): void {
+  private fromServer(chunk: Buffer, release: () => void): void {
     const observe = (): void => {
       this.filter.observeServer(chunk);
     };
-    if (this.filter.needsServer && !this.safely(observe)) return;
     const { ws } = this.options;
-    if (ws.readyState !== WebSocket.OPEN) return;
-    this.toBrowser += chunk.length;
-    if (this.upstreamPaused || ws.bufferedAmount + chunk.length <= this.options.highWaterMark) {
-      ws.send(chunk, SEND);
+    if ((this.filter.needsServer && !this.safely(observe)) || ws.readyState !== WebSocket.OPEN) {
+      release();
       return;
     }
-    // This send crosses the mark: stop reading until it has reached the kernel.
+    this.toBrowser += chunk.length;
+    if (this.upstreamPaused || ws.bufferedAmount + chunk.length <= this.options.highWaterMark) {
+      ws.send(chunk, SEND, release);
+      return;
+    }
+    // This send crosses the mark: stop reading until it (and all before it) reached the kernel.
     this.upstreamPaused = true;
     this.upstream.pause();
     ws.send(chunk, SEND, () => {
+      release();
       this.upstreamPaused = false;
       if (!this.closed) this.upstream.resume();
     });

@@ -3,20 +3,22 @@
 // until it gets an HTTP upgrade. So: connect, and if nothing arrives within `detectMs`, speak
 // WebSocket to it instead.
 //
-// Raw reads land in 256 KiB slabs handed out piece by piece (net.Socket `onread`): one read()
-// takes whatever the kernel holds (not libuv's 64 KiB default), and each chunk delivered is a
-// view of the slab that is never reused, so it can be queued in ws without a copy.
+// Raw reads land in recycled 256 KiB slabs (slab-pool.ts): large reads, no copies.
 import net from 'node:net';
 import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
+import { SlabPool } from './slab-pool.js';
 
 /** Opens a stream socket; `net.connect` in production, injectable for tests. */
 export type SocketFactory = (options: net.NetConnectOpts) => net.Socket;
 
 export interface UpstreamEvents {
-  /** Server bytes, in order. The buffer is the caller's to keep (never reused). */
-  data(chunk: Buffer): void;
+  /**
+   * Server bytes, in order. The memory is reused after `release()`: call it exactly once, when
+   * the chunk has been written on (or dropped).
+   */
+  data(chunk: Buffer, release: () => void): void;
   /** The write buffer emptied after write() returned false. */
   drain(): void;
   /** The connection ended (error null: the server closed it). Called once. */
@@ -41,9 +43,7 @@ export interface UpstreamOptions {
   readonly highWaterMark: number;
 }
 
-const SLAB_BYTES = 256 * 1024;
-/** A fresh slab is taken when less than this is left in the current one. */
-const MIN_READ_BYTES = 64 * 1024;
+const noop = (): void => undefined;
 
 function targetOptions(target: VncTarget): net.NetConnectOpts {
   return target.transport === 'unix' ? { path: target.path } : { host: target.host, port: target.port };
@@ -62,27 +62,20 @@ export function openUpstream(options: UpstreamOptions, events: UpstreamEvents): 
   let current: Upstream | null = null;
   let closed = false;
   let greeted = false;
-  let slab = Buffer.allocUnsafe(SLAB_BYTES);
-  let used = 0;
+  const slabs = new SlabPool();
   let timer: NodeJS.Timeout | undefined;
 
   const socket = options.connect({
     ...targetOptions(options.target),
     onread: {
-      buffer: () => {
-        if (SLAB_BYTES - used < MIN_READ_BYTES) {
-          slab = Buffer.allocUnsafe(SLAB_BYTES);
-          used = 0;
-        }
-        return slab.subarray(used);
-      },
-      callback: (nread: number, buf: Uint8Array) => {
-        used += nread;
+      buffer: () => slabs.next(),
+      callback: (nread: number) => {
         if (!greeted) {
           greeted = true;
           clearTimeout(timer);
         }
-        events.data(Buffer.from(buf.buffer, buf.byteOffset, nread));
+        const { view, release } = slabs.take(nread);
+        events.data(view, release);
         return true;
       },
     },
@@ -184,7 +177,7 @@ function websocketUpstream(options: UpstreamOptions, events: UpstreamEvents): Up
     if (pending.length > 0) ws.send(Buffer.concat(pending));
   });
   ws.on('message', (data: Buffer) => {
-    events.data(data);
+    events.data(data, noop);
   });
   ws.on('error', (error) => {
     finish(upstreamError(target, `websocket: ${error.message}`, error));

@@ -1,0 +1,43 @@
+// The relay under test, in its own process so the bench can read its CPU time and RSS:
+// `ours` is the VNC bridge behind the test harness's HTTP server; `plain` is the baseline the
+// issue measured (ws + net, one ws.send per socket read, no backpressure).
+// argv: <mode> <socket folder>. Reports `{ port }` over IPC when listening.
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { startHarness, vncVm } from '../test/integration/vnc/harness.js';
+
+const mode = process.argv[2];
+// Exit through process.exit so `--cpu-prof` can write its profile.
+process.on('SIGINT', () => process.exit(0));
+const folder = process.argv[3]!;
+const socketFor = (name: string): string => path.join(folder, `${name}.sock`);
+
+if (mode === 'ours') {
+  const harness = await startHarness((name) => vncVm(name, { transport: 'unix', path: socketFor(name) }), {
+    maxViewersPerVm: 1000,
+    maxFrameBytes: 1024 * 1024,
+  });
+  process.send?.({ port: harness.port });
+} else {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const server = http.createServer();
+  server.on('upgrade', (req, socket, head) => {
+    const name = (req.url ?? '/').replace(/^\/ws\/vnc\//, '').replace(/\?.*$/, '');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const upstream = net.connect({ path: socketFor(name) });
+      upstream.on('data', (data) => {
+        ws.send(data);
+      });
+      ws.on('message', (data: Buffer) => upstream.write(data));
+      upstream.on('close', () => {
+        ws.close();
+      });
+      upstream.on('error', () => undefined);
+      ws.on('close', () => upstream.destroy());
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+}

@@ -1,0 +1,96 @@
+// A minimal WebSocket client for the bench: it counts payload bytes without copying them, so
+// the relay under test, not the client, is the bottleneck. Client frames are masked with an
+// all-zero key (legal, and the payload stays as is).
+import net from 'node:net';
+
+export interface RawWs {
+  readonly socket: net.Socket;
+  /** Bytes received after the HTTP response (start of the frame stream). */
+  readonly leftover: Buffer;
+}
+
+export async function connectRawWs(port: number, path: string): Promise<RawWs> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      'Sec-WebSocket-Protocol: binary\r\n\r\n',
+  );
+  let head = Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      socket.pause();
+      const status = head.toString('latin1', 0, head.indexOf('\r\n'));
+      if (!status.includes(' 101 ')) {
+        reject(new Error(`upgrade refused: ${status}`));
+        return;
+      }
+      resolve({ socket, leftover: head.subarray(end + 4) });
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+/** One binary frame, client to server (masked with key 0). */
+export function clientFrame(payload: Buffer): Buffer {
+  if (payload.length >= 126) throw new Error('bench frames are small');
+  return Buffer.concat([Buffer.of(0x82, 0x80 | payload.length, 0, 0, 0, 0), payload]);
+}
+
+/** Streams server frames and counts their payload bytes (and hands payloads out if asked). */
+export class FrameReader {
+  payloadBytes = 0;
+  private head = Buffer.alloc(0);
+  private left = 0;
+
+  constructor(private readonly onPayload?: (payload: Buffer) => void) {}
+
+  feed(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.left > 0) {
+        const take = Math.min(this.left, chunk.length - at);
+        this.onPayload?.(chunk.subarray(at, at + take));
+        this.payloadBytes += take;
+        this.left -= take;
+        at += take;
+        continue;
+      }
+      // Frame header: collect up to 10 bytes (server frames are unmasked).
+      const need = this.headerLength(chunk, at);
+      if (need === 0) {
+        this.head = Buffer.concat([this.head, chunk.subarray(at)]);
+        return;
+      }
+      const header =
+        this.head.length > 0 ? Buffer.concat([this.head, chunk.subarray(at)]) : chunk.subarray(at);
+      const consumed = need - this.head.length;
+      this.head = Buffer.alloc(0);
+      const len7 = header[1]! & 0x7f;
+      this.left =
+        len7 < 126 ? len7 : len7 === 126 ? header.readUInt16BE(2) : Number(header.readBigUInt64BE(2));
+      if ((header[0]! & 0x0f) === 0x8) this.left = 0; // close frame: ignore its payload
+      at += consumed;
+    }
+  }
+
+  /** Total header length once enough bytes are present, else 0. */
+  private headerLength(chunk: Buffer, at: number): number {
+    const have = this.head.length + chunk.length - at;
+    if (have < 2) return 0;
+    const second = this.head.length >= 2 ? this.head[1]! : chunk[at + 1 - this.head.length]!;
+    const len7 = second & 0x7f;
+    const need = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
+    return have >= need ? need : 0;
+  }
+}
