@@ -1,12 +1,29 @@
-// The real parts of the daemon: discovery (src/discovery) and the console hub (src/bridge).
-import { VwcError } from '../errors/index.js';
+// The real parts of the daemon: discovery (src/discovery) and the console hub (src/bridge),
+// configured from Config.
+import { createConsoleHub } from '../bridge/index.js';
+import { createDiscovery } from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
-
-function notWired(part: string): never {
-  throw new VwcError('VWC_ERR_INTERNAL', `${part} is not wired into the daemon yet`);
-}
+import { filterRegistry } from './filter-registry.js';
 
 export const realParts: DaemonParts = {
-  createDiscovery: () => notWired('discovery'),
-  createHub: () => notWired('the console hub'),
+  createDiscovery: (config, logger) => {
+    const discovery = createDiscovery({
+      logger,
+      uri: config.libvirt.uri,
+      libvirt: config.discovery.mode !== 'socket-folder',
+      reconcileMs: config.discovery.reconcileSeconds * 1000,
+    });
+    return {
+      registry: filterRegistry(discovery.registry, config.discovery.include),
+      start: () => discovery.start(),
+      stop: () => discovery.stop(),
+    };
+  },
+  createHub: (config, registry, logger) =>
+    createConsoleHub({
+      registry,
+      logger,
+      serial: { ...config.serial },
+      vncOptions: { maxViewersPerVm: config.vnc.maxViewersPerVm, maxFrameBytes: 1024 * 1024 },
+    }),
 };

@@ -28,6 +28,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   VWC_LIBVIRT_URI: 'libvirt.uri',
   VWC_DISCOVERY_MODE: 'discovery.mode',
   VWC_SOCKET_FOLDERS: 'discovery.socketFolders',
+  VWC_DISCOVERY_INCLUDE: 'discovery.include',
   VWC_ALLOWED_ORIGINS: 'allowedOrigins',
   VWC_TRUSTED_PROXIES: 'trustedProxies',
   VWC_TICKET_TTL_SECONDS: 'ticketTtlSeconds',
@@ -44,6 +45,7 @@ const FLAGS = {
   'libvirt-uri': { path: 'libvirt.uri', multiple: false },
   discovery: { path: 'discovery.mode', multiple: false },
   'socket-folder': { path: 'discovery.socketFolders', multiple: true },
+  include: { path: 'discovery.include', multiple: true },
   'allowed-origin': { path: 'allowedOrigins', multiple: true },
   'trusted-proxy': { path: 'trustedProxies', multiple: true },
   'web-dir': { path: 'webDir', multiple: false },
@@ -165,7 +167,7 @@ function section(
 function validate(raw: Record<string, unknown>, configFile: string | null): Config {
   rejectUnknownKeys(configFile ?? 'config', raw, TOP_KEYS);
   const libvirt = section(raw, 'libvirt', ['uri']);
-  const discovery = section(raw, 'discovery', ['mode', 'socketFolders', 'reconcileSeconds']);
+  const discovery = section(raw, 'discovery', ['mode', 'socketFolders', 'reconcileSeconds', 'include']);
   const serial = section(raw, 'serial', [
     'headBytes',
     'tailBytes',
@@ -196,6 +198,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     discovery: {
       mode,
       socketFolders,
+      include: strList('discovery.include', discovery.include ?? []),
       reconcileSeconds: int('discovery.reconcileSeconds', discovery.reconcileSeconds ?? 60, 1, 86_400),
     },
     serial: {

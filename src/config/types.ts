@@ -30,6 +30,8 @@ export interface Config {
   readonly discovery: {
     readonly mode: DiscoveryMode;
     readonly socketFolders: readonly string[];
+    /** Glob patterns of the domain names to serve; empty = every domain on the host. */
+    readonly include: readonly string[];
     /** Full re-read of every domain, as a safety net under the event stream. */
     readonly reconcileSeconds: number;
   };

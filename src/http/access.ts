@@ -14,7 +14,7 @@ export interface Principal {
 
 export function globToRegExp(pattern: string): RegExp {
   const body = Array.from(pattern)
-    .map((c) => (c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[\\^$.+()[\]{}|/-]/g, '\\$&')))
+    .map((c) => (c === '*' ? '[\\s\\S]*' : c === '?' ? '[\\s\\S]' : c.replace(/[\\^$.+()[\]{}|/]/g, '\\$&')))
     .join('');
   return new RegExp(`^${body}$`, 'u');
 }

@@ -5,5 +5,5 @@ export { createWebServer, type WebServer, type WebServerDeps } from './server.js
 export { UserStore, type AuthenticatedUser } from './auth/users.js';
 export { ensureUsersFile, setUser, parseUsersFile, BCRYPT_COST } from './auth/htpasswd.js';
 export { createLogger, safeUrl, REDACT_PATHS } from './log.js';
-export type { Principal } from './access.js';
+export { globToRegExp, type Principal } from './access.js';
 export type { DomainItem } from './views.js';

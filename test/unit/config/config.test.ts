@@ -26,7 +26,12 @@ describe('loadConfig', () => {
     expect(config.listen).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 8080 });
     expect(config.tls).toBeNull();
     expect(config.libvirt.uri).toBe('qemu:///system');
-    expect(config.discovery).toEqual({ mode: 'libvirt', socketFolders: [], reconcileSeconds: 60 });
+    expect(config.discovery).toEqual({
+      mode: 'libvirt',
+      socketFolders: [],
+      include: [],
+      reconcileSeconds: 60,
+    });
     expect(config.loginRateLimit).toEqual({ maxFailures: 5, windowSeconds: 300 });
     expect(config.webDir.endsWith(path.join('dist', 'web'))).toBe(true);
     expect(Object.isFrozen(config)).toBe(true);
