@@ -30,9 +30,17 @@ type ReadResult =
   { readonly kind: 'ok'; readonly vm: Vm } | { readonly kind: 'gone' } | { readonly kind: 'bad' };
 
 const READ_CONCURRENCY = 64;
+const SETTLE_MS = 150;
 
 async function xmlFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    // /run/libvirt/qemu only appears once libvirtd has run: a missing folder holds no domain.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
   return entries.filter((e) => e.isFile() && e.name.endsWith('.xml')).map((e) => e.name);
 }
 
@@ -46,6 +54,7 @@ export class LibvirtFiles {
   /** Last good parse of each file, by file name, per folder. */
   private files: Record<Folder, Map<string, Vm>> = { run: new Map(), config: new Map() };
   private watchers: FSWatcher[] = [];
+  private readonly settleTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: LibvirtFilesOptions) {}
 
@@ -65,6 +74,8 @@ export class LibvirtFiles {
   async stop(): Promise<void> {
     const watchers = this.watchers.splice(0);
     await Promise.all(watchers.map((w) => w.close()));
+    for (const timer of this.settleTimers.values()) clearTimeout(timer);
+    this.settleTimers.clear();
   }
 
   private async watchFolder(folder: Folder): Promise<void> {
@@ -77,7 +88,17 @@ export class LibvirtFiles {
     const onFile = (file: string): void => {
       if (path.dirname(file) !== this.dir(folder) || !file.endsWith('.xml')) return;
       const name = path.basename(file);
-      this.options.schedule(`${folder}:${name}`, () => this.refreshFile(folder, name));
+      const key = `${folder}:${name}`;
+      this.options.schedule(key, () => this.refreshFile(folder, name));
+      // chokidar drops a change that follows another within a few ms (measured: the second of
+      // two quick writes is never reported), and libvirt rewrites status files in bursts at
+      // start; one trailing re-read after the burst settles makes sure the last version is seen.
+      clearTimeout(this.settleTimers.get(key));
+      const timer = setTimeout(() => {
+        this.settleTimers.delete(key);
+        this.options.schedule(key, () => this.refreshFile(folder, name));
+      }, SETTLE_MS);
+      this.settleTimers.set(key, timer);
     };
     watcher.on('add', onFile).on('change', onFile).on('unlink', onFile);
     watcher.on('error', (error) => {

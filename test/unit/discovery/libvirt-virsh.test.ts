@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDiscovery, type Discovery, type VmRegistry } from '../../../src/discovery/index.js';
+import { FakeVirsh, virshFailure } from './fake-virsh.js';
+
+const CAPTURED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/xml/captured');
+const fixture = (label: string, kind: string): string =>
+  readFileSync(path.join(CAPTURED, `${label}.${kind}.xml`), 'utf8');
+
+interface FakeDomain {
+  state: 'running' | 'paused' | 'shutoff';
+  persistent: boolean;
+  xml: string;
+}
+
+/** A pretend libvirtd behind the fake virsh: `list` filters and `dumpxml`. */
+class FakeLibvirt {
+  up = true;
+  readonly domains = new Map<string, FakeDomain>();
+  answer = (args: readonly string[]): string => {
+    if (!this.up) throw virshFailure(args, 'error: failed to connect to the hypervisor');
+    const entries = [...this.domains.entries()];
+    if (args[0] === 'list') {
+      const keep = entries.filter(([, d]) => {
+        if (args.includes('--state-running')) return d.state === 'running';
+        if (args.includes('--state-paused')) return d.state === 'paused';
+        if (args.includes('--state-shutoff')) return d.state === 'shutoff';
+        if (args.includes('--persistent')) return d.persistent;
+        return args.includes('--all') || d.state !== 'shutoff';
+      });
+      return keep.map(([name]) => `${name}\n`).join('') + '\n';
+    }
+    if (args[0] === 'dumpxml') {
+      const domain = this.domains.get(args[2]!);
+      if (!domain) throw virshFailure(args, `error: failed to get domain '${args[2]!}'`);
+      return domain.xml;
+    }
+    throw virshFailure(args, `unexpected ${args.join(' ')}`);
+  };
+}
+
+function until(registry: VmRegistry, check: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const events = ['vm-added', 'vm-changed', 'vm-removed', 'source-status'] as const;
+    const timer = setTimeout(() => {
+      reject(new Error('condition not reached'));
+    }, 10_000);
+    const listener = (): void => {
+      if (!check()) return;
+      clearTimeout(timer);
+      for (const e of events) registry.off(e, listener);
+      resolve();
+    };
+    for (const e of events) registry.on(e, listener);
+    listener();
+  });
+}
+
+describe('libvirt source through virsh (fake libvirtd)', () => {
+  let discovery: Discovery | undefined;
+  afterEach(async () => {
+    await discovery?.stop();
+  });
+
+  function setup(mode: 'virsh' | 'files' = 'virsh'): { libvirt: FakeLibvirt; virsh: FakeVirsh } {
+    const libvirt = new FakeLibvirt();
+    libvirt.domains.set('vwc-fixture-two-ports', {
+      state: 'running',
+      persistent: true,
+      xml: fixture('two-ports', 'live'),
+    });
+    libvirt.domains.set('vwc-fixture-pty-vnc-unix', {
+      state: 'shutoff',
+      persistent: true,
+      xml: fixture('pty-vnc-unix', 'inactive'),
+    });
+    const virsh = new FakeVirsh(libvirt.answer);
+    discovery = createDiscovery({
+      logger: pino({ level: 'silent' }),
+      virsh,
+      libvirtMode: mode,
+      reconcileMs: 0,
+      // File mode on empty folders: only the status logic is under test there.
+      runDir: '/nonexistent-vwc-run',
+      configDir: '/nonexistent-vwc-etc',
+    });
+    return { libvirt, virsh };
+  }
+
+  it('lists every domain with its state and persistence, and follows events', async () => {
+    const { libvirt, virsh } = setup();
+    await discovery!.start();
+    const { registry } = discovery!;
+    expect(registry.snapshot().map((vm) => [vm.name, vm.state, vm.persistent, vm.reason])).toEqual([
+      ['vwc-fixture-pty-vnc-unix', 'shutoff', true, null],
+      ['vwc-fixture-two-ports', 'running', true, null],
+    ]);
+    expect(registry.sources()).toEqual([{ source: 'libvirt', up: true, detail: null }]);
+    expect(virsh.last.args).toEqual(['event', '--all', '--loop']);
+
+    libvirt.domains.set('vwc-fixture-pty-vnc-unix', {
+      state: 'running',
+      persistent: true,
+      xml: fixture('pty-vnc-unix', 'live'),
+    });
+    virsh.last.line("event 'lifecycle' for domain 'vwc-fixture-pty-vnc-unix': Started Booted");
+    await until(registry, () => registry.get('vwc-fixture-pty-vnc-unix')?.state === 'running');
+
+    libvirt.domains.delete('vwc-fixture-two-ports');
+    virsh.last.line("event 'lifecycle' for domain 'vwc-fixture-two-ports': Undefined Removed");
+    await until(registry, () => registry.get('vwc-fixture-two-ports') === undefined);
+  });
+
+  it('starts with libvirtd down, reports it, and recovers when libvirtd answers again', async () => {
+    const { libvirt, virsh } = setup();
+    libvirt.up = false;
+    await discovery!.start();
+    const { registry } = discovery!;
+    expect(registry.snapshot()).toEqual([]);
+    expect(registry.sources()[0]).toMatchObject({ source: 'libvirt', up: false });
+    expect(registry.sources()[0]?.detail).toContain('failed to connect to the hypervisor');
+
+    libvirt.up = true;
+    virsh.last.exit('error: failed to connect to the hypervisor');
+    await until(registry, () => registry.sources()[0]?.up === true && registry.snapshot().length === 2);
+    expect(virsh.processes).toHaveLength(2);
+  });
+
+  it('in file mode, reports down while the event stream is dead and up after a good probe', async () => {
+    const { libvirt, virsh } = setup('files');
+    await discovery!.start();
+    const { registry } = discovery!;
+    expect(registry.sources()).toEqual([{ source: 'libvirt', up: true, detail: null }]);
+    libvirt.up = false;
+    virsh.last.exit('error: Disconnected from qemu:///system due to end of file');
+    await until(registry, () => registry.sources()[0]?.up === false);
+    expect(registry.sources()[0]?.detail).toContain('Disconnected');
+    libvirt.up = true;
+    await until(registry, () => registry.sources()[0]?.up === true);
+  });
+});
