@@ -8,6 +8,7 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { requestTicket } from './api.js';
 import { Retry } from './backoff.js';
 import { h, replace } from './dom.js';
+import { SerialOffsets, type Gap } from './offsets.js';
 import { serialSocketPath, wsUrl } from './paths.js';
 import type { LockHolder, Role, SerialClient, SerialControl } from './types.js';
 import { button, errorText, StatusLine, type ConsoleView } from './view.js';
@@ -61,10 +62,7 @@ export class SerialView implements ConsoleView {
   private role: Role;
   private clientId: string | null = null;
   private lock: LockHolder | null = null;
-  /** Offset just past the last byte written to the terminal (null before the first hello). */
-  private have: number | null = null;
-  /** Offset of the next binary byte the server sends on the current socket. */
-  private next = 0;
+  private readonly offsets = new SerialOffsets();
   private vmRunning: boolean | null = null;
   private domainRunning = true;
   private lastError = '';
@@ -75,6 +73,8 @@ export class SerialView implements ConsoleView {
     this.term = new Terminal({
       scrollback: 20_000,
       fontSize: 14,
+      // Room below the baseline: at 1.0 some fonts lose underscores to the next row.
+      lineHeight: 1.15,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", Menlo, monospace',
       cursorBlink: true,
       disableStdin: !options.canType,
@@ -167,12 +167,11 @@ export class SerialView implements ConsoleView {
   }
 
   private exposeHandle(): void {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a live view for tests
-    const view = this;
+    const offsets = this.offsets;
     this.options.expose?.({
       term: this.term,
       get offset() {
-        return view.have;
+        return offsets.have;
       },
     });
   }
@@ -193,7 +192,8 @@ export class SerialView implements ConsoleView {
     }
     // Checked again: dispose() may have run while the ticket was on its way.
     if (this.isDisposed()) return;
-    const params = this.have === null ? { last: FIRST_HISTORY_BYTES, ticket } : { from: this.have, ticket };
+    const have = this.offsets.have;
+    const params = have === null ? { last: FIRST_HISTORY_BYTES, ticket } : { from: have, ticket };
     const ws = new WebSocket(
       wsUrl(location, serialSocketPath(this.options.domain, this.options.index), params),
     );
@@ -226,17 +226,14 @@ export class SerialView implements ConsoleView {
   }
 
   private onBytes(bytes: Uint8Array): void {
-    const start = this.next;
-    this.next += bytes.length;
-    const have = this.have ?? start;
-    if (this.next <= have) return; // already shown (the server resent from an older offset)
-    this.term.write(start < have ? bytes.subarray(have - start) : bytes);
-    this.have = this.next;
+    const fresh = this.offsets.bytes(bytes);
+    if (fresh) this.term.write(fresh);
   }
 
-  /** A visible note in the terminal that bytes [from, to) will never be shown. */
-  private markGap(from: number, to: number, why: string): void {
-    this.term.write(`\r\n\x1b[30;43m[ ${to - from} bytes of output skipped: ${why} ]\x1b[0m\r\n`);
+  /** A visible note in the terminal that a range of output will never be shown. */
+  private markGap(gap: Gap | null, why: string): void {
+    if (!gap) return;
+    this.term.write(`\r\n\x1b[30;43m[ ${gap.to - gap.from} bytes of output skipped: ${why} ]\x1b[0m\r\n`);
   }
 
   private onControl(text: string): void {
@@ -248,12 +245,12 @@ export class SerialView implements ConsoleView {
     }
     switch (message.type) {
       case 'hello':
-        if (this.have !== null && message.offset > this.have) {
-          this.markGap(this.have, message.offset, 'no longer in the history');
-          this.have = message.offset;
+        {
+          const result = this.offsets.hello(message.offset, message.history.end);
+          this.markGap(result.gap, 'no longer in the history');
+          if (result.reset)
+            this.term.write('\r\n\x1b[30;43m[ the console history restarted (daemon restart?) ]\x1b[0m\r\n');
         }
-        this.have ??= message.offset;
-        this.next = message.offset;
         this.clientId = message.clientId;
         this.role = message.role;
         this.retry.backoff.reset();
@@ -265,18 +262,17 @@ export class SerialView implements ConsoleView {
         this.onVm(message.vm.state, message.vm.boot);
         break;
       case 'presence':
-        this.renderPresence(message.clients);
+        this.renderPresence(message.clients, message.count);
         break;
       case 'lock':
         this.lock = message.holder;
         this.renderLock();
         break;
       case 'gap':
-        if (this.have !== null && message.to > this.have) {
-          this.markGap(Math.max(message.from, this.have), message.to, message.reason);
-          this.have = message.to;
-        }
-        this.next = Math.max(this.next, message.to);
+        this.markGap(
+          this.offsets.gap(message.from, message.to, message.marker ?? 0),
+          message.reason === 'slow-client' ? 'this window fell behind' : 'no longer in the history',
+        );
         break;
       case 'vm':
         this.onVm(message.state, message.boot);
@@ -330,7 +326,8 @@ export class SerialView implements ConsoleView {
     this.takeButton.textContent = mine ? 'Release control' : 'Take control';
   }
 
-  private renderPresence(clients: readonly SerialClient[]): void {
+  private renderPresence(clients: readonly SerialClient[], total = clients.length): void {
+    const more = total - clients.length;
     replace(
       this.presence,
       ...clients.map((c) =>
@@ -341,6 +338,7 @@ export class SerialView implements ConsoleView {
           c.role === 'viewer' ? h('span', { class: 'role-mark', 'aria-label': 'viewer' }, '👁') : null,
         ),
       ),
+      more > 0 ? h('li', { class: 'more' }, `+${more} more`) : null,
     );
   }
 

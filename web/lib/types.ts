@@ -70,8 +70,19 @@ export type SerialControl =
       readonly lock: LockHolder | null;
       readonly clients: readonly SerialClient[];
     }
-  | { readonly type: 'presence'; readonly clients: readonly SerialClient[] }
+  /** `clients` may be capped (the bridge lists at most 64); `count` is the total. */
+  | { readonly type: 'presence'; readonly clients: readonly SerialClient[]; readonly count?: number }
   | { readonly type: 'lock'; readonly holder: LockHolder | null }
-  | { readonly type: 'gap'; readonly from: number; readonly to: number; readonly reason: string }
-  | ({ readonly type: 'vm' } & VmStatus)
+  /**
+   * Bytes [from, to) are skipped; the server sent a visible marker of `marker` bytes in their
+   * place just before (counted as console bytes from `from`); the next byte comes from `to`.
+   */
+  | {
+      readonly type: 'gap';
+      readonly from: number;
+      readonly to: number;
+      readonly reason: string;
+      readonly marker?: number;
+    }
+  | ({ readonly type: 'vm'; readonly offset?: number } & VmStatus)
   | { readonly type: 'error'; readonly code: string; readonly message: string };
