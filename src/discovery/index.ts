@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { LibvirtSource, type LibvirtMode } from './libvirt-source.js';
 import { Registry } from './registry.js';
+import { SocketFolderSource, type SocketProbe } from './socket-folder-source.js';
 import type { VmSource } from './source.js';
 import type { VmRegistry } from './types.js';
 import { createVirshRunner, type VirshRunner } from './virsh.js';
@@ -13,6 +14,13 @@ export { createVirshRunner, VirshError, type VirshRunner, type VirshRunOptions }
 export { Registry, diffVm } from './registry.js';
 export { LibvirtSource, type LibvirtMode, type LibvirtSourceOptions } from './libvirt-source.js';
 export type { SourceSink, VmSource } from './source.js';
+export {
+  SocketFolderSource,
+  connectProbe,
+  type SocketProbe,
+  type ProbeResult,
+} from './socket-folder-source.js';
+export { classifySocket } from './socket-naming.js';
 
 export interface DiscoveryOptions {
   readonly logger: Logger;
@@ -31,6 +39,12 @@ export interface DiscoveryOptions {
   readonly reconcileMs?: number;
   /** Follow `virsh event`. Default true. */
   readonly events?: boolean;
+  /** Folders of QEMU sockets (VMs started without libvirt). Default none. */
+  readonly socketFolders?: readonly string[];
+  /** How often socket-folder VMs are re-probed, ms. Default 5 000. */
+  readonly probeMs?: number;
+  /** Socket probe override (tests). */
+  readonly probe?: SocketProbe;
 }
 
 export interface Discovery {
@@ -55,6 +69,17 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
         ...(options.configDir === undefined ? {} : { configDir: options.configDir }),
         ...(options.reconcileMs === undefined ? {} : { reconcileMs: options.reconcileMs }),
         ...(options.events === undefined ? {} : { events: options.events }),
+      }),
+    );
+  }
+  const folders = options.socketFolders ?? [];
+  if (folders.length > 0) {
+    sources.push(
+      new SocketFolderSource({
+        folders,
+        logger,
+        ...(options.probeMs === undefined ? {} : { probeMs: options.probeMs }),
+        ...(options.probe === undefined ? {} : { probe: options.probe }),
       }),
     );
   }

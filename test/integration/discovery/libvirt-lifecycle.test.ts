@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscovery, type Discovery, type Vm } from '../../../src/discovery/index.js';
 import { TestDomains } from '../../helpers/domains.js';
 import { TEST_URI } from '../../helpers/virsh.js';
-import { ptyPathOf, waitForVm } from './wait.js';
+import { ptyPathOf, waitForVm } from '../../unit/discovery/registry-wait.js';
 
 const logger = pino({ level: 'silent' });
 

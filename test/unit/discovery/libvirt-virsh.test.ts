@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDiscovery, type Discovery, type VmRegistry } from '../../../src/discovery/index.js';
+import { createDiscovery, type Discovery } from '../../../src/discovery/index.js';
+import { waitForRegistry } from './registry-wait.js';
 import { FakeVirsh, virshFailure } from './fake-virsh.js';
 
 const CAPTURED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/xml/captured');
@@ -40,23 +41,6 @@ class FakeLibvirt {
     }
     throw virshFailure(args, `unexpected ${args.join(' ')}`);
   };
-}
-
-function until(registry: VmRegistry, check: () => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const events = ['vm-added', 'vm-changed', 'vm-removed', 'source-status'] as const;
-    const timer = setTimeout(() => {
-      reject(new Error('condition not reached'));
-    }, 10_000);
-    const listener = (): void => {
-      if (!check()) return;
-      clearTimeout(timer);
-      for (const e of events) registry.off(e, listener);
-      resolve();
-    };
-    for (const e of events) registry.on(e, listener);
-    listener();
-  });
 }
 
 describe('libvirt source through virsh (fake libvirtd)', () => {
@@ -107,11 +91,15 @@ describe('libvirt source through virsh (fake libvirtd)', () => {
       xml: fixture('pty-vnc-unix', 'live'),
     });
     virsh.last.line("event 'lifecycle' for domain 'vwc-fixture-pty-vnc-unix': Started Booted");
-    await until(registry, () => registry.get('vwc-fixture-pty-vnc-unix')?.state === 'running');
+    await waitForRegistry(
+      registry,
+      () => registry.get('vwc-fixture-pty-vnc-unix')?.state === 'running',
+      'condition',
+    );
 
     libvirt.domains.delete('vwc-fixture-two-ports');
     virsh.last.line("event 'lifecycle' for domain 'vwc-fixture-two-ports': Undefined Removed");
-    await until(registry, () => registry.get('vwc-fixture-two-ports') === undefined);
+    await waitForRegistry(registry, () => registry.get('vwc-fixture-two-ports') === undefined, 'condition');
   });
 
   it('starts with libvirtd down, reports it, and recovers when libvirtd answers again', async () => {
@@ -125,7 +113,11 @@ describe('libvirt source through virsh (fake libvirtd)', () => {
 
     libvirt.up = true;
     virsh.last.exit('error: failed to connect to the hypervisor');
-    await until(registry, () => registry.sources()[0]?.up === true && registry.snapshot().length === 2);
+    await waitForRegistry(
+      registry,
+      () => registry.sources()[0]?.up === true && registry.snapshot().length === 2,
+      'condition',
+    );
     expect(virsh.processes).toHaveLength(2);
   });
 
@@ -136,9 +128,9 @@ describe('libvirt source through virsh (fake libvirtd)', () => {
     expect(registry.sources()).toEqual([{ source: 'libvirt', up: true, detail: null }]);
     libvirt.up = false;
     virsh.last.exit('error: Disconnected from qemu:///system due to end of file');
-    await until(registry, () => registry.sources()[0]?.up === false);
+    await waitForRegistry(registry, () => registry.sources()[0]?.up === false, 'condition');
     expect(registry.sources()[0]?.detail).toContain('Disconnected');
     libvirt.up = true;
-    await until(registry, () => registry.sources()[0]?.up === true);
+    await waitForRegistry(registry, () => registry.sources()[0]?.up === true, 'condition');
   });
 });
