@@ -1,6 +1,7 @@
 // VNC relay bench, side by side in one run: our bridge, a plain ws+net relay (the baseline the
 // issue measured) and websockify (Debian package, --unix-target), all relaying the same fake
-// VNC servers on UNIX sockets, loopback only. Run: `npx tsx bench/vnc.ts [floodMiB]`.
+// VNC servers on UNIX sockets, loopback only.
+// Run: `npx tsx bench/vnc.ts [floodMiB=1024] [sections=flood,echo,stall]`.
 // - flood: 1 GiB in 64 KiB writes → MiB/s and relay CPU seconds per GiB (/proc utime+stime of
 //   the relay's process tree, reaped children included: websockify forks per connection);
 // - echo: 1-byte round trips with 1, 10 and 100 concurrent clients → p50/p99;
@@ -11,11 +12,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { FrameReader, clientFrame, connectRawWs } from './vnc-wsclient.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
 const FLOOD = Number(process.argv[2] ?? 1024) * MiB;
+const SECTIONS = new Set((process.argv[3] ?? 'flood,echo,stall').split(','));
 const ROUNDS = 3;
 const ECHO_ROUNDS = 100;
 const STALL_MS = 6000;
@@ -115,8 +118,28 @@ async function until(done: () => boolean, timeoutMs: number): Promise<void> {
 
 // -- relays -----------------------------------------------------------------------------------
 
-async function nodeRelay(mode: 'ours' | 'plain'): Promise<Relay> {
-  const child = forkTs('vnc-relay.ts', [mode, folder]);
+/**
+ * The relay runs as plain JavaScript, as the daemon does from dist/ (no tsx loader thread in
+ * the measured process): bundled next to node_modules so its packages resolve.
+ */
+async function bundleRelay(): Promise<string> {
+  const outfile = path.join(here, '../node_modules/.cache/vwc-bench/vnc-relay.mjs');
+  await build({
+    entryPoints: [path.join(here, 'vnc-relay.ts')],
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay> {
+  const child = fork(script, [mode, folder], { stdio: 'inherit' });
+  children.push(child);
   const { port } = await nextMessage<{ port: number }>(child, 'port');
   return {
     name: mode === 'ours' ? 'virt-webconsole' : 'plain ws+net',
@@ -313,15 +336,22 @@ const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slic
 
 const upstream = forkTs('vnc-upstream.ts', [folder, String(FLOOD)]);
 await nextMessage(upstream, 'ready');
-const relays = [await nodeRelay('ours'), await nodeRelay('plain'), await websockify()];
+const relayScript = await bundleRelay();
+const relays = [
+  await nodeRelay('ours', relayScript),
+  await nodeRelay('plain', relayScript),
+  await websockify(),
+];
 const loadStart = load();
 console.log(`# VNC relay bench — ${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${loadStart}`);
 console.log(
   `flood ${FLOOD / MiB} MiB in 64 KiB writes, ${ROUNDS} rounds interleaved; echo ${ECHO_ROUNDS} round trips per client\n`,
 );
 
+// Warm-up (JIT, lazy module loads, first fork), not counted.
+if (SECTIONS.has('flood')) for (const relay of relays) await flood(relay);
 const floods = new Map<string, { mibps: number; cpuPerGiB: number }[]>();
-for (let round = 0; round < ROUNDS; round++) {
+for (let round = 0; round < (SECTIONS.has('flood') ? ROUNDS : 0); round++) {
   for (const relay of relays) {
     const result = await flood(relay);
     floods.set(relay.name, [...(floods.get(relay.name) ?? []), result]);
@@ -341,7 +371,7 @@ for (const [name, results] of floods) {
 
 console.log('\n| relay | 1 client p50 / p99 ms | 10 clients p50 / p99 ms | 100 clients p50 / p99 ms |');
 console.log('|---|---|---|---|');
-for (const relay of relays) {
+for (const relay of SECTIONS.has('echo') ? relays : []) {
   const cells: string[] = [];
   for (const clients of [1, 10, 100]) {
     const { p50, p99 } = await echo(relay, clients);
@@ -354,7 +384,7 @@ console.log(
   '\n| relay | RSS before MiB | RSS max MiB (stalled reader) | server wrote after 2 s MiB | server wrote MiB | seconds |',
 );
 console.log('|---|---|---|---|---|---|');
-for (const relay of relays) {
+for (const relay of SECTIONS.has('stall') ? relays : []) {
   const s = await stalled(relay, upstream);
   console.log(
     `| ${relay.name} | ${fmt(s.rssBeforeMiB!, 1)} | ${fmt(s.rssMaxMiB!, 1)} | ${fmt(s.serverWrittenAt2sMiB!, 1)} | ${fmt(s.serverWrittenMiB!, 1)} | ${fmt(s.seconds!, 1)} |`,
