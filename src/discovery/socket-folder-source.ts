@@ -111,7 +111,9 @@ export class SocketFolderSource implements VmSource {
     watcher.on('all', () => {
       this.rescanSoon(DEBOUNCE_MS);
     });
-    watcher.on('error', (error) => { this.logger.warn({ err: error, folder }, 'watch error'); });
+    watcher.on('error', (error) => {
+      this.logger.warn({ err: error, folder }, 'watch error');
+    });
     this.watchers.push(watcher);
     await new Promise<void>((resolve) => watcher.once('ready', resolve));
   }

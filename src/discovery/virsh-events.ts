@@ -86,6 +86,14 @@ export class VirshEventStream extends EventEmitter<EventStreamEvents> {
       if (event) this.emit('event', event);
       else if (line.trim() !== '') this.options.logger.debug({ line }, 'virsh event: unrecognised line');
     });
+    // When libvirtd goes away virsh prints `error: Disconnected from … due to end of file`, and
+    // an event loop may then sit on a dead connection: any error line ends this process so the
+    // restart below reconnects.
+    proc.on('stderr', (line) => {
+      if (!/^error:/i.test(line.trim())) return;
+      this.options.logger.warn({ line }, 'virsh event stream error');
+      proc.kill();
+    });
     proc.on('exit', (detail) => {
       if (this.proc !== proc || !this.running) return;
       this.proc = null;

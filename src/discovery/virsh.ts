@@ -28,6 +28,8 @@ export interface VirshRunOptions {
 /** Events of a long-running virsh (e.g. `event --loop`): its stdout lines, then one exit. */
 export interface VirshProcessEvents {
   line: [line: string];
+  /** A line on stderr (the process may go on running after it). */
+  stderr: [line: string];
   /** The process ended; `detail` is the tail of its stderr, or how it ended. */
   exit: [detail: string];
 }
@@ -155,9 +157,9 @@ function spawnVirsh(binary: string, argv: readonly string[]): VirshProcess {
     ended = true;
     proc.emit('exit', detail);
   };
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_TAIL);
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderr = `${stderr}${line}\n`.slice(-STDERR_TAIL);
+    proc.emit('stderr', line);
   });
   createInterface({ input: child.stdout }).on('line', (line) => proc.emit('line', line));
   child.on('error', (error: NodeJS.ErrnoException) => {

@@ -19,6 +19,9 @@ export class FakeProcess extends EventEmitter<VirshProcessEvents> implements Vir
   line(text: string): void {
     this.emit('line', text);
   }
+  stderrLine(text: string): void {
+    this.emit('stderr', text);
+  }
   exit(detail: string): void {
     this.emit('exit', detail);
   }

@@ -80,6 +80,21 @@ describe('VirshEventStream', () => {
     expect(spawned).toBe(5);
   });
 
+  it('ends a process that reports an error (dead connection) so that it is restarted', () => {
+    const virsh = new FakeVirsh();
+    const stream = new VirshEventStream({ runner: virsh, logger, initialBackoffMs: 10 });
+    stream.start();
+    const first = virsh.last;
+    first.stderrLine('warning: something harmless');
+    expect(first.killed).toBe(false);
+    first.stderrLine('error: Disconnected from qemu:///system due to end of file');
+    expect(first.killed).toBe(true);
+    first.exit('error: Disconnected from qemu:///system due to end of file');
+    vi.runOnlyPendingTimers();
+    expect(virsh.processes).toHaveLength(2);
+    stream.stop();
+  });
+
   it('kills its process on stop and ignores its late exit', () => {
     const virsh = new FakeVirsh();
     const stream = new VirshEventStream({ runner: virsh, logger });
