@@ -84,7 +84,8 @@ export class VncView implements ConsoleView {
     );
     readOnly.hidden = options.canType;
     this.inputControls.push(cad, keys, paste);
-    for (const control of this.inputControls) control.toggleAttribute('disabled', !options.canType);
+    // Viewers get no input tools at all (the bridge drops their input anyway).
+    for (const control of this.inputControls) control.hidden = !options.canType;
 
     this.pastePanel = this.buildPastePanel(paste);
     paste.addEventListener('click', () => {
