@@ -42,8 +42,7 @@ describe('HTTP layer with the real bridges and a guest', () => {
   }
 
   it('lets an operator type on serial', async () => {
-    operator.type('echo op-$((6*7))\r');
-    await operator.waitFor('\r\nop-42\r\n');
+    await operator.run('echo op-$((6*7))\r', '\r\nop-42\r\n');
     const hello = operator.messages.find((m) => m.type === 'hello');
     expect(hello).toMatchObject({ user: 'alice', role: 'operator' });
   });
@@ -59,8 +58,7 @@ describe('HTTP layer with the real bridges and a guest', () => {
         role: 'viewer',
       });
       viewer.type('echo viewer-$((6*7))\r');
-      operator.type('echo after-$((6*7))\r');
-      await operator.waitFor('\r\nafter-42\r\n');
+      await operator.run('echo after-$((6*7))\r', '\r\nafter-42\r\n');
       await viewer.waitFor('\r\nafter-42\r\n');
       expect(operator.text).not.toContain('viewer-');
       expect(viewer.text).not.toContain('viewer-');

@@ -64,15 +64,18 @@ export async function startStack(include: readonly string[]): Promise<Stack> {
   };
 }
 
+type Probe<T> = T | undefined | false | null;
+
+/** Polls `probe` (sync or async) until it yields a value, or fails after `timeoutMs`. */
 export async function until<T>(
   what: string,
-  probe: () => T | undefined | false,
+  probe: () => Probe<T> | Promise<Probe<T>>,
   timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
+    const value = await probe();
+    if (value !== undefined && value !== false && value !== null) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -118,6 +121,24 @@ export class SerialClient {
       () => (typeof needle === 'string' ? this.text.includes(needle) : needle.test(this.text)),
       timeoutMs,
     );
+  }
+
+  /**
+   * Types `command` until `expected` shows up. On a loaded host another test's daemon may read
+   * the same pty for a moment and take some bytes, so one lost echo is retried, not failed.
+   */
+  async run(command: string, expected: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seen = this.text.length;
+      this.type(command);
+      try {
+        await until(expected, () => this.text.indexOf(expected, seen) >= 0, 5_000);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+    }
   }
 
   /** Presses Enter until the prompt appears (the guest may still be booting). */
