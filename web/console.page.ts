@@ -53,14 +53,14 @@ class ConsolePage {
     private readonly domain: string,
     private item: DomainItem,
   ) {
-    this.tabs = new Tabs(byId('tabs'), (key) => {
+    this.tabs = new Tabs(byId('tabs'), (key, fromKeyboard) => {
       const ref = this.refs.find((r) => keyOf(r) === key);
-      if (ref) this.select(ref, true);
+      if (ref) this.select(ref, true, !fromKeyboard);
     });
     this.update(item);
     addEventListener('popstate', () => {
       const ref = parseConsolePath(location.pathname)?.ref;
-      this.select(ref ?? this.defaultRef(), false);
+      this.select(ref ?? this.defaultRef(), false, false);
     });
   }
 
@@ -93,7 +93,7 @@ class ConsolePage {
     if (this.refs.length === 0) notice('This VM has no console that can be shown here.', 'info');
   }
 
-  select(ref: ConsoleRef, push: boolean): void {
+  select(ref: ConsoleRef, push: boolean, focus: boolean): void {
     const key = keyOf(ref);
     if (!this.refs.some((r) => keyOf(r) === key)) {
       notice(ref.kind === 'vnc' ? 'This VM has no VNC screen.' : `This VM has no serial port ${ref.index}.`);
@@ -110,7 +110,7 @@ class ConsolePage {
       other.panel.hidden = true;
     }
     entry.panel.hidden = false;
-    entry.view.show();
+    entry.view.show(focus);
   }
 
   private create(ref: ConsoleRef, key: string): { view: ConsoleView; panel: HTMLElement } {
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     return;
   }
   const page = new ConsolePage(where.domain, item);
-  page.select(where.ref ?? page.defaultRef(), false);
+  page.select(where.ref ?? page.defaultRef(), false, true);
   openEvents({
     snapshot: (snapshot) => {
       const fresh = snapshot.domains.find((d) => d.name === where.domain);

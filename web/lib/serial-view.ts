@@ -119,7 +119,6 @@ export class SerialView implements ConsoleView {
       this.screen,
     );
     this.banner.hidden = true;
-    this.term.open(this.screen);
     this.resizeObserver = new ResizeObserver(() => {
       this.fitNow();
     });
@@ -351,9 +350,11 @@ export class SerialView implements ConsoleView {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type }));
   }
 
-  show(): void {
+  show(focus: boolean): void {
+    // Opened on first show: xterm.js measures its cell size, which needs a laid-out element.
+    if (!this.term.element) this.term.open(this.screen);
     this.fitNow();
-    this.term.focus();
+    if (focus) this.term.focus();
   }
 
   hide(): void {

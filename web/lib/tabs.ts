@@ -13,7 +13,8 @@ export class Tabs {
 
   constructor(
     private readonly list: HTMLElement,
-    private readonly onSelect: (key: string) => void,
+    /** `fromKeyboard`: arrow keys moved focus to the tab; the panel must not take it. */
+    private readonly onSelect: (key: string, fromKeyboard: boolean) => void,
   ) {
     list.addEventListener('keydown', (event) => {
       this.onKey(event);
@@ -36,7 +37,7 @@ export class Tabs {
         spec.label,
       );
       tab.addEventListener('click', () => {
-        this.onSelect(spec.key);
+        this.onSelect(spec.key, false);
       });
       return tab;
     });
@@ -76,6 +77,6 @@ export class Tabs {
     const tab = this.buttons[target];
     if (!tab?.dataset.key) return;
     tab.focus();
-    this.onSelect(tab.dataset.key);
+    this.onSelect(tab.dataset.key, true);
   }
 }

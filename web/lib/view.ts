@@ -4,8 +4,8 @@ import { h } from './dom.js';
 export interface ConsoleView {
   /** The view's panel (toolbar + console area), placed in the page once. */
   readonly root: HTMLElement;
-  /** Called when its tab is selected (focus, fit) or left. */
-  show(): void;
+  /** Called when its tab is selected (fit; take keyboard focus when `focus`) or left. */
+  show(focus: boolean): void;
   hide(): void;
   /** The domain's state from the event stream; a view waiting for the VM reconnects on `running`. */
   domainState(state: string): void;

@@ -206,14 +206,19 @@ export class VncView implements ConsoleView {
       const detail = (event as CustomEvent<{ reason?: string }>).detail;
       closeReason = `VNC authentication failed${detail.reason ? `: ${detail.reason}` : ''}`;
     });
+    let final = false;
     rfb.addEventListener('credentialsrequired', () => {
-      closeReason = 'the VNC server asks for a password, which this page cannot give';
+      // Retrying would only ask again: stay disconnected and say why.
+      final = true;
       rfb.disconnect();
     });
     rfb.addEventListener('disconnect', () => {
       if (this.rfb === rfb) this.rfb = null;
       this.options.expose?.(null);
-      if (!this.disposed) this.waitAndRetry(closeReason || 'connection lost');
+      if (this.disposed) return;
+      if (final)
+        this.status.set('disconnected', 'the VNC server asks for a password, which this page cannot give');
+      else this.waitAndRetry(closeReason || 'connection lost');
     });
     this.rfb = rfb;
     this.options.expose?.(rfb);
@@ -228,8 +233,8 @@ export class VncView implements ConsoleView {
     this.status.set(waiting ? 'waiting' : 'disconnected', `disconnected: ${reason} — ${next}`);
   }
 
-  show(): void {
-    this.rfb?.focus();
+  show(focus: boolean): void {
+    if (focus) this.rfb?.focus();
   }
 
   hide(): void {

@@ -320,6 +320,27 @@ describe('web pages (against a stand-in for src/http)', () => {
     await page.close();
   });
 
+  it('moves between console tabs with the keyboard and the Back button', async () => {
+    const base = `/console/${encodeURIComponent(guest.name)}`;
+    const page = await open(`${base}/serial/1`);
+    const selected = () => page.locator('[role=tab][aria-selected=true]').textContent();
+    await waitFor('serial1 selected', async () => (await selected()) === 'serial1');
+    await page.locator('[role=tab]', { hasText: 'serial1' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await waitFor('serial0 selected', async () => (await selected()) === 'serial0');
+    expect(new URL(page.url()).pathname).toBe(`${base}/serial/0`);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('serial0');
+    await page.keyboard.press('Home');
+    await waitFor('Screen selected', async () => (await selected()) === 'Screen');
+    expect(new URL(page.url()).pathname).toBe(`${base}/vnc`);
+    expect(await page.locator('#panel-vnc').isVisible()).toBe(true);
+    expect(await page.locator('#panel-serial-1').isHidden()).toBe(true);
+    await page.goBack();
+    await waitFor('serial0 again', async () => (await selected()) === 'serial0');
+    expect(await page.locator('#panel-serial-0').isVisible()).toBe(true);
+    await page.close();
+  });
+
   it('opens a console for a hostile name as text, and says when a domain does not exist', async () => {
     fake.serial(HOSTILE, 0).output('hostile-console-ready\r\n');
     const page = await open(`/console/${encodeURIComponent(HOSTILE)}`);
