@@ -42,7 +42,7 @@ describe('Chromium and WebSocket credentials', () => {
         'probe.js': PROBE,
       },
     });
-    h.registry.add(fakeVm('<img src=x onerror=alert(1)>'));
+    h.registry.set(fakeVm('<img src=x onerror=alert(1)>'));
     browser = await launchBrowser({ httpCredentials: { username: 'victor', password: 'victor-pw' } });
   });
   afterAll(async () => {

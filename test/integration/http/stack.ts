@@ -10,7 +10,7 @@ import { createDiscovery } from '../../../src/discovery/index.js';
 import type { VmRegistry } from '../../../src/discovery/types.js';
 import { filterRegistry } from '../../../src/app/filter-registry.js';
 import { createWebServer, setUser, UserStore, type WebServer } from '../../../src/http/index.js';
-import { USERS } from '../../unit/http/harness.js';
+import { USERS, testHttpConfig } from '../../unit/http/harness.js';
 import type { ConsoleHub } from '../../../src/bridge/types.js';
 
 export interface Stack {
@@ -33,15 +33,7 @@ export async function startStack(include: readonly string[]): Promise<Stack> {
   const hub = createConsoleHub({ registry, logger });
   hub.start();
   const web = createWebServer({
-    config: {
-      tls: null,
-      users: { webby: { domains: ['web-*'] } },
-      allowedOrigins: [],
-      trustedProxies: [],
-      ticketTtlSeconds: 30,
-      loginRateLimit: { maxFailures: 5, windowSeconds: 300 },
-      webDir: dir,
-    },
+    config: testHttpConfig(dir),
     logger,
     registry,
     hub,

@@ -34,9 +34,9 @@ describe('JSON API', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    h.registry.add(fakeVm('web-1', { title: 'Web one' }));
-    h.registry.add(fakeVm('db-1', { vnc: null, state: 'shutoff' }));
-    for (const name of HOSTILE) h.registry.add(fakeVm(name));
+    h.registry.set(fakeVm('web-1', { title: 'Web one' }));
+    h.registry.set(fakeVm('db-1', { vnc: null, state: 'shutoff' }));
+    for (const name of HOSTILE) h.registry.set(fakeVm(name));
   });
   afterAll(() => h.close());
 
@@ -171,8 +171,8 @@ describe('event stream', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    h.registry.add(fakeVm('web-1'));
-    h.registry.add(fakeVm('db-1'));
+    h.registry.set(fakeVm('web-1'));
+    h.registry.set(fakeVm('db-1'));
   });
   afterAll(() => h.close());
 
@@ -188,8 +188,8 @@ describe('event stream', () => {
     const deadline = Date.now() + 5000;
     while (h.web.http.streams.size === 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 10));
-    h.registry.add(fakeVm('db-2'));
-    h.registry.add(fakeVm('web-2'));
+    h.registry.set(fakeVm('db-2'));
+    h.registry.set(fakeVm('web-2'));
     h.registry.remove('db-1');
     h.registry.remove('web-2');
     const events = await reading;

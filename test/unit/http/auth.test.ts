@@ -30,7 +30,7 @@ describe('authentication', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    h.registry.add(fakeVm('web-1'));
+    h.registry.set(fakeVm('web-1'));
   });
   afterAll(() => h.close());
 
@@ -70,7 +70,7 @@ describe('failed-login rate limit', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    h.registry.add(fakeVm('web-1'));
+    h.registry.set(fakeVm('web-1'));
   });
   afterAll(() => h.close());
 

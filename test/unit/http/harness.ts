@@ -1,6 +1,5 @@
 // A real server on port 0 with a fake registry and a fake hub, for the HTTP layer's tests.
 // The fake hub echoes serial input (when the role may type) and records every attach.
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +13,8 @@ import type {
   HistoryRead,
   SerialAttachOptions,
 } from '../../../src/bridge/types.js';
-import type { Config } from '../../../src/config/index.js';
-import type { RegistryEvents, SourceStatus, Vm, VmRegistry } from '../../../src/discovery/types.js';
+import type { Vm } from '../../../src/discovery/types.js';
+import { FakeRegistry } from '../serial/fakes.js';
 import { VwcError } from '../../../src/errors/index.js';
 import { createWebServer, setUser, UserStore, type WebServer } from '../../../src/http/index.js';
 import type { HttpConfig } from '../../../src/http/index.js';
@@ -55,40 +54,8 @@ export function fakeVm(name: string, overrides: Partial<Vm> = {}): Vm {
   };
 }
 
-export class FakeRegistry extends EventEmitter implements VmRegistry {
-  readonly vms = new Map<string, Vm>();
-  snapshot(): readonly Vm[] {
-    return [...this.vms.values()];
-  }
-  get(name: string): Vm | undefined {
-    return this.vms.get(name);
-  }
-  sources(): readonly SourceStatus[] {
-    return [{ source: 'libvirt', up: true, detail: null }];
-  }
-  add(vm: Vm): void {
-    this.vms.set(vm.name, vm);
-    this.emit('vm-added', vm);
-  }
-  remove(name: string): void {
-    const vm = this.vms.get(name);
-    if (!vm) return;
-    this.vms.delete(name);
-    this.emit('vm-removed', vm);
-  }
-  override on<E extends keyof RegistryEvents>(
-    event: E,
-    listener: (...args: RegistryEvents[E]) => void,
-  ): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-  override off<E extends keyof RegistryEvents>(
-    event: E,
-    listener: (...args: RegistryEvents[E]) => void,
-  ): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
-  }
-}
+/** The serial tests' registry stand-in: `set(vm)` adds or changes, `remove(name)` removes. */
+export { FakeRegistry };
 
 export interface Attach {
   readonly kind: 'serial' | 'vnc';
@@ -197,6 +164,20 @@ export const ALICE = basic('alice', 'alice-pw');
 export const VICTOR = basic('victor', 'victor-pw');
 export const WEBBY = basic('webby', 'webby-pw');
 
+/** The HTTP settings every test server uses: user webby may only see `web-*`. */
+export function testHttpConfig(webDir: string, overrides: Partial<HttpConfig> = {}): HttpConfig {
+  return {
+    tls: null,
+    users: { webby: { domains: ['web-*'] } },
+    allowedOrigins: [],
+    trustedProxies: [],
+    ticketTtlSeconds: 30,
+    loginRateLimit: { maxFailures: 5, windowSeconds: 300 },
+    webDir,
+    ...overrides,
+  };
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-http-'));
   const usersFile = path.join(dir, 'users');
@@ -219,16 +200,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
   );
   let clock = Date.now();
-  const config: HttpConfig = {
-    tls: options.tls ?? null,
-    users: { webby: { domains: ['web-*'] } },
-    allowedOrigins: [],
-    trustedProxies: [],
-    ticketTtlSeconds: 30,
-    loginRateLimit: { maxFailures: 5, windowSeconds: 300 },
-    webDir,
-    ...options.config,
-  } satisfies Partial<Config>;
+  const config = testHttpConfig(webDir, { ...(options.tls ? { tls: options.tls } : {}), ...options.config });
   const web = createWebServer({
     config,
     logger,

@@ -47,7 +47,7 @@ describe('TLS', () => {
     );
     ca = readFileSync(cert);
     h = await startHarness({ config: { tls: { cert, key } } });
-    h.registry.add(fakeVm('web-1'));
+    h.registry.set(fakeVm('web-1'));
   });
   afterAll(async () => {
     await h.close();

@@ -18,8 +18,8 @@ describe('WebSocket upgrades', () => {
   let host: string;
   beforeAll(async () => {
     h = await startHarness({ config: { allowedOrigins: ['https://console.example.org'] } });
-    h.registry.add(fakeVm('web-1'));
-    h.registry.add(fakeVm('db-1'));
+    h.registry.set(fakeVm('web-1'));
+    h.registry.set(fakeVm('db-1'));
     host = new URL(h.base).host;
   });
   afterAll(() => h.close());
@@ -135,8 +135,8 @@ describe('console tickets', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    h.registry.add(fakeVm('web-1'));
-    h.registry.add(fakeVm('db-1'));
+    h.registry.set(fakeVm('web-1'));
+    h.registry.set(fakeVm('db-1'));
   });
   afterAll(() => h.close());
 
