@@ -31,7 +31,9 @@ remove_vm() {
 
 daemon_pid=""
 cleanup() {
-  trap - EXIT INT TERM
+  # A second Ctrl-C (the terminal signals the whole process group) must not cut the removal short.
+  trap '' INT TERM
+  trap - EXIT
   if [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; then
     kill -TERM "$daemon_pid" 2>/dev/null || true
     wait "$daemon_pid" 2>/dev/null || true
