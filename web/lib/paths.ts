@@ -58,7 +58,3 @@ export function vncSocketPath(name: string): string {
 export function serialSocketPath(name: string, index: number): string {
   return `/ws/serial/${encodeName(name)}/${index}`;
 }
-
-export function sameRef(a: ConsoleRef, b: ConsoleRef): boolean {
-  return a.kind === b.kind && (a.kind === 'vnc' || (b.kind === 'serial' && a.index === b.index));
-}

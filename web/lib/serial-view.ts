@@ -269,7 +269,7 @@ export class SerialView implements ConsoleView {
         break;
       case 'gap':
         this.markGap(
-          this.offsets.gap(message.from, message.to, message.marker ?? 0),
+          this.offsets.gap(message.from, message.to, message.marker),
           message.reason === 'slow-client' ? 'this window fell behind' : 'no longer in the history',
         );
         break;

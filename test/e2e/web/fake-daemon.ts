@@ -374,7 +374,13 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 /** A domain item as the real API would give it, for a VM with `serials` serial ports. */
 export function domainItem(
   name: string,
-  options: { state?: string; title?: string | null; vnc?: boolean; serials?: number; role?: Role } = {},
+  options: {
+    state?: DomainItem['state'];
+    title?: string | null;
+    vnc?: boolean;
+    serials?: number;
+    role?: Role;
+  } = {},
 ): DomainItem {
   const state = options.state ?? 'running';
   const running = state === 'running';

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import {
   consolePath,
   parseConsolePath,
-  sameRef,
   serialSocketPath,
   vncSocketPath,
   wsUrl,
@@ -45,12 +44,5 @@ describe('console paths', () => {
     expect(wsUrl({ protocol: 'https:', host: 'h' }, '/ws/serial/x/0', { from: 12, ticket: 't' })).toBe(
       'wss://h/ws/serial/x/0?from=12&ticket=t',
     );
-  });
-
-  it('compares console references', () => {
-    expect(sameRef({ kind: 'vnc' }, { kind: 'vnc' })).toBe(true);
-    expect(sameRef({ kind: 'serial', index: 1 }, { kind: 'serial', index: 1 })).toBe(true);
-    expect(sameRef({ kind: 'serial', index: 1 }, { kind: 'serial', index: 2 })).toBe(false);
-    expect(sameRef({ kind: 'vnc' }, { kind: 'serial', index: 0 })).toBe(false);
   });
 });
