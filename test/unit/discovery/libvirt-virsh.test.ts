@@ -34,6 +34,20 @@ class FakeLibvirt {
       });
       return keep.map(([name]) => `${name}\n`).join('') + '\n';
     }
+    if (args[0] === 'domstats') {
+      const only = args.includes('--') ? args.at(-1) : undefined;
+      if (only !== undefined && !this.domains.has(only))
+        throw virshFailure(args, `error: failed to get domain '${only}'`);
+      const codes = {
+        running: '1\n  state.reason=1',
+        paused: '3\n  state.reason=1',
+        shutoff: '5\n  state.reason=2',
+      };
+      return entries
+        .filter(([name]) => only === undefined || name === only)
+        .map(([name, d]) => `Domain: '${name}'\n  state.state=${codes[d.state]}\n\n`)
+        .join('');
+    }
     if (args[0] === 'dumpxml') {
       const domain = this.domains.get(args[2]!);
       if (!domain) throw virshFailure(args, `error: failed to get domain '${args[2]!}'`);
@@ -79,8 +93,8 @@ describe('libvirt source through virsh (fake libvirtd)', () => {
     await discovery!.start();
     const { registry } = discovery!;
     expect(registry.snapshot().map((vm) => [vm.name, vm.state, vm.persistent, vm.reason])).toEqual([
-      ['vwc-fixture-pty-vnc-unix', 'shutoff', true, null],
-      ['vwc-fixture-two-ports', 'running', true, null],
+      ['vwc-fixture-pty-vnc-unix', 'shutoff', true, 'destroyed'],
+      ['vwc-fixture-two-ports', 'running', true, 'booted'],
     ]);
     expect(registry.sources()).toEqual([{ source: 'libvirt', up: true, detail: null }]);
     expect(virsh.last.args).toEqual(['event', '--all', '--loop']);
