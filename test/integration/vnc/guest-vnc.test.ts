@@ -139,4 +139,21 @@ describe('VNC bridge with a real guest', () => {
     await again.requestUpdate();
     again.close();
   });
+
+  it('relays a VNC server on TCP (autoport on loopback)', async () => {
+    const tcp = await domains.create({ label: 'vnc-tcp', serials: ['pty'], vnc: 'tcp' });
+    const port = Number(/<graphics type='vnc' port='(\d+)'/.exec(await tcp.liveXml())?.[1]);
+    expect(port).toBeGreaterThan(5899);
+    const tcpVm = vncVm(tcp.name, { transport: 'tcp', host: '127.0.0.1', port });
+    const own = await startHarness((name) => (name === tcpVm.name ? tcpVm : undefined));
+    try {
+      const viewer = await RfbTestClient.overWebSocket(own.url(tcpVm.name, 'viewer'));
+      await viewer.requestUpdate();
+      expect(viewer.serverInit?.width).toBeGreaterThan(0);
+      viewer.close();
+    } finally {
+      await own.close();
+      await tcp.undefine();
+    }
+  });
 });
