@@ -12,6 +12,7 @@ import { TestDomains, type TestDomain } from '../../helpers/domains.js';
 import { REPO_ROOT, promptFor } from '../../helpers/guest.js';
 import { ConsoleProbe } from '../../helpers/console-io.js';
 import { FakeDaemon, domainItem } from './fake-daemon.js';
+import { count, litPixels, termText, waitFor } from './probes.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 const SHOTS = path.join(REPO_ROOT, 'docs/screenshots');
@@ -19,43 +20,6 @@ const USERS = {
   alice: { password: 'alice-pw', role: 'operator' },
   victor: { password: 'victor-pw', role: 'viewer' },
 } as const;
-
-/** Polls `probe` until it returns a truthy value (or throws the last failure at the deadline). */
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  timeoutMs = 30_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** The serial terminal's whole buffer (scrollback + screen) as text lines. */
-function termText(page: Page, index = 0): Promise<string> {
-  return page.evaluate((i) => {
-    const handle = window.__vwc.serial[i];
-    if (!handle) return '';
-    const buffer = handle.term.buffer.active;
-    const lines: string[] = [];
-    for (let y = 0; y < buffer.length; y += 1) lines.push(buffer.getLine(y)?.translateToString(true) ?? '');
-    return lines.join('\n');
-  }, index);
-}
-
-function count(haystack: string, needle: string): number {
-  return haystack.split(needle).length - 1;
-}
 
 describe('web pages (against a stand-in for src/http)', () => {
   const domains = new TestDomains();
@@ -164,20 +128,10 @@ describe('web pages (against a stand-in for src/http)', () => {
     expect(await page.locator('#domain-name').textContent()).toBe(guest.name);
     await page.locator('[role=tab][aria-selected=true]', { hasText: 'Screen' }).waitFor();
     await page.locator('.vnc-view .status[data-state=connected]').waitFor({ timeout: 60_000 });
-    const litPixels = () =>
-      page.evaluate(() => {
-        const canvas = document.querySelector<HTMLCanvasElement>('.vnc-screen canvas');
-        const ctx = canvas?.getContext('2d');
-        if (!canvas || !ctx || canvas.width === 0) return 0;
-        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-        let lit = 0;
-        for (let i = 0; i < data.length; i += 4) if (data[i]! + data[i + 1]! + data[i + 2]! > 96) lit += 1;
-        return lit;
-      });
     // VGA text of the guest (SeaBIOS, kernel, the boot banner and prompt on tty1).
     const lit = await waitFor(
       'VGA text in the canvas',
-      async () => ((await litPixels()) > 500 ? litPixels() : 0),
+      async () => ((await litPixels(page)) > 500 ? litPixels(page) : 0),
       60_000,
     );
     expect(lit).toBeGreaterThan(500);
