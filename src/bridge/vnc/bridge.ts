@@ -2,7 +2,7 @@
 // QEMU serves several VNC clients on one socket, so every browser gets its own upstream.
 import net from 'node:net';
 import type { Logger } from 'pino';
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
 import type { Vm } from '../../discovery/types.js';
 import type { Availability, ConsoleSession } from '../types.js';
@@ -91,6 +91,8 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
     available,
 
     attach(ws, vm, session) {
+      // The browser may have gone between the upgrade and now: no 'close' would ever come.
+      if (ws.readyState !== WebSocket.OPEN) return;
       const verdict = available(vm);
       if (!verdict.ok || !vm.vnc?.target) {
         const error = verdict.ok ? domainStopped() : verdict.error;
@@ -128,7 +130,11 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
     },
 
     vmChanged(vm, previous) {
-      if (isVmStopped(vm) || (previous.vnc !== null && vm.vnc === null)) closeAll(vm.name, domainStopped());
+      // A new libvirt id means a new QEMU (stopped and started between two registry updates).
+      const restarted = previous.id !== null && vm.id !== null && vm.id !== previous.id;
+      if (isVmStopped(vm) || restarted || (previous.vnc !== null && vm.vnc === null)) {
+        closeAll(vm.name, domainStopped());
+      }
     },
 
     vmRemoved(vm) {
