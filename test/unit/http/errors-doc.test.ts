@@ -34,7 +34,12 @@ describe(`error table in ${ERRORS_DOC}`, () => {
         { http: spec.http, ws: spec.ws, summary: spec.summary },
       ]),
     );
-    expect([...rows.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [code, row] of rows) expect(row, code).toEqual(expected.get(code));
+    // On a mismatch the message carries the rows as they should read, ready to paste.
+    const table = [...expected]
+      .map(([code, s]) => `| \`${code}\` | ${s.http} | ${s.ws} | ${s.summary.replace(/\|/g, '\\|')} |`)
+      .join('\n');
+    const hint = `${ERRORS_DOC} is out of step with src/errors; its rows should read:\n${table}\n`;
+    expect([...rows.keys()].sort(), hint).toEqual([...expected.keys()].sort());
+    for (const [code, row] of rows) expect(row, `${code}: ${hint}`).toEqual(expected.get(code));
   });
 });
