@@ -334,6 +334,7 @@ export class SerialView implements ConsoleView {
           'li',
           { class: c.id === this.clientId ? 'me' : undefined, title: `${c.user} (${c.role})` },
           c.id === this.clientId ? `${c.user} (you)` : c.user,
+          c.role === 'viewer' ? ' ' : null,
           c.role === 'viewer' ? h('span', { class: 'role-mark' }, 'viewer') : null,
         ),
       ),
