@@ -4,6 +4,7 @@
 import { VwcError } from '../errors/index.js';
 import type { DomainState, GraphicsDevice, Vm, VmSourceKind, VncEndpoint } from './types.js';
 import { parseSerials } from './domain-xml-serial.js';
+import { LIBVIRT_STATES } from './domstats.js';
 import { loopbackFor } from './loopback.js';
 import { attr, child, children, childText, parseXmlTree, type XmlElement } from './xml-tree.js';
 
@@ -19,16 +20,7 @@ export interface ParseDomainOptions {
   readonly maxBytes?: number;
 }
 
-const STATES: ReadonlySet<string> = new Set<DomainState>([
-  'nostate',
-  'running',
-  'blocked',
-  'paused',
-  'shutdown',
-  'shutoff',
-  'crashed',
-  'pmsuspended',
-]);
+const STATES: ReadonlySet<string> = new Set(LIBVIRT_STATES);
 
 function toState(value: string | null): DomainState {
   return value !== null && STATES.has(value) ? (value as DomainState) : 'unknown';

@@ -7,8 +7,8 @@ export interface DomainStateInfo {
   readonly reason: string | null;
 }
 
-// virDomainState, in enum order.
-const STATES: readonly DomainState[] = [
+/** virDomainState, in enum order (the names are also those of <domstatus state=…>). */
+export const LIBVIRT_STATES: readonly DomainState[] = [
   'nostate',
   'running',
   'blocked',
@@ -72,7 +72,7 @@ export function parseDomstats(output: string): Map<string, DomainStateInfo> {
   let reasonNumber: number | null = null;
   const flush = (): void => {
     if (name === null) return;
-    const state = stateNumber === null ? 'unknown' : (STATES[stateNumber] ?? 'unknown');
+    const state = stateNumber === null ? 'unknown' : (LIBVIRT_STATES[stateNumber] ?? 'unknown');
     const reason = reasonNumber === null ? null : (REASONS[state]?.[reasonNumber] ?? null);
     result.set(name, { state, reason });
   };

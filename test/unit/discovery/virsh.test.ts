@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createDiscovery } from '../../../src/discovery/index.js';
 import { createVirshRunner, VirshError } from '../../../src/discovery/virsh.js';
 
 const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-bin/virsh');
@@ -52,6 +54,17 @@ describe('virsh runner', () => {
     expect((await rejection(missing.checkAvailable())).code).toBe('VWC_ERR_VIRSH_MISSING');
     expect((await rejection(missing.run(['list']))).code).toBe('VWC_ERR_VIRSH_MISSING');
     await expect(runner.checkAvailable()).resolves.toBeUndefined();
+  });
+
+  it('makes createDiscovery().start() fail clearly when virsh is missing', async () => {
+    const discovery = createDiscovery({
+      logger: pino({ level: 'silent' }),
+      virsh: createVirshRunner({ uri: 'qemu:///system', binary: '/nonexistent/virsh' }),
+    });
+    const error = await rejection(discovery.start());
+    expect(error.code).toBe('VWC_ERR_VIRSH_MISSING');
+    expect(error.message).toContain('/nonexistent/virsh');
+    await discovery.stop();
   });
 
   it('streams the lines of a long-running command, then its stderr on exit', async () => {
