@@ -9,18 +9,26 @@ export interface RawWs {
   readonly leftover: Buffer;
 }
 
-export async function connectRawWs(port: number, path: string): Promise<RawWs> {
-  const socket = net.connect({ host: '127.0.0.1', port });
+function upgradeRequest(port: number, path: string): string {
+  return (
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+    'Sec-WebSocket-Protocol: binary\r\n\r\n'
+  );
+}
+
+async function connected(socket: net.Socket): Promise<void> {
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  socket.write(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
-      'Sec-WebSocket-Protocol: binary\r\n\r\n',
-  );
+}
+
+export async function connectRawWs(port: number, path: string): Promise<RawWs> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await connected(socket);
+  socket.write(upgradeRequest(port, path));
   let head = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -39,6 +47,47 @@ export async function connectRawWs(port: number, path: string): Promise<RawWs> {
     socket.on('data', onData);
     socket.once('error', reject);
   });
+}
+
+/**
+ * A reading client as cheap as Node allows: 1 MiB reads into one reused buffer (`onread`), each
+ * handed to `reader` (which must not keep it). Resolves once upgraded.
+ */
+export async function connectFastReader(
+  port: number,
+  path: string,
+  reader: FrameReader,
+): Promise<net.Socket> {
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  let head: Buffer | null = Buffer.alloc(0);
+  let upgraded: (() => void) | null = null;
+  const socket = net.connect({
+    host: '127.0.0.1',
+    port,
+    onread: {
+      buffer,
+      callback: (nread: number) => {
+        const chunk = buffer.subarray(0, nread);
+        if (head === null) {
+          reader.feed(chunk);
+          return true;
+        }
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end >= 0) {
+          reader.feed(head.subarray(end + 4));
+          head = null;
+          upgraded?.();
+        }
+        return true;
+      },
+    },
+  });
+  await connected(socket);
+  const done = new Promise<void>((resolve) => (upgraded = resolve));
+  socket.write(upgradeRequest(port, path));
+  await done;
+  return socket;
 }
 
 /** One binary frame, client to server (masked with key 0). */
@@ -60,8 +109,8 @@ export class FrameReader {
     while (at < chunk.length) {
       if (this.left > 0) {
         const take = Math.min(this.left, chunk.length - at);
-        this.onPayload?.(chunk.subarray(at, at + take));
         this.payloadBytes += take;
+        this.onPayload?.(chunk.subarray(at, at + take));
         this.left -= take;
         at += take;
         continue;

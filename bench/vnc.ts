@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { FrameReader, clientFrame, connectRawWs } from './vnc-wsclient.js';
+import { FrameReader, clientFrame, connectFastReader, connectRawWs } from './vnc-wsclient.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
@@ -203,25 +203,17 @@ async function flood(relay: Relay): Promise<{ mibps: number; cpuPerGiB: number }
   const before = treeCpu(roots);
   const { port, path: urlPath } = relay.endpoint('flood');
   const start = process.hrtime.bigint();
-  const { socket, leftover } = await connectRawWs(port, urlPath);
-  const reader = new FrameReader();
   const target = FLOOD + 12;
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (reader.payloadBytes >= target) resolve();
-    };
-    reader.feed(leftover);
-    socket.on('data', (chunk: Buffer) => {
-      reader.feed(chunk);
-      check();
-    });
-    socket.on('close', () => {
-      if (reader.payloadBytes < target)
-        reject(new Error(`${relay.name}: closed at ${reader.payloadBytes} bytes`));
-    });
-    socket.resume();
-    check();
+  let done: (() => void) | null = null;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const reader = new FrameReader(() => {
+    if (reader.payloadBytes >= target) done?.();
   });
+  const socket = await connectFastReader(port, urlPath, reader);
+  socket.on('close', () => {
+    if (reader.payloadBytes < target) console.error(`${relay.name}: closed at ${reader.payloadBytes} bytes`);
+  });
+  await finished;
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   socket.destroy();
   await until(() => roots.flatMap(descendants).length <= baselineChildren, 5000);
