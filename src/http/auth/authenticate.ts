@@ -45,22 +45,70 @@ const authRequired = (): VwcError => new VwcError('VWC_ERR_AUTH_REQUIRED', 'auth
 const rateLimited = (): VwcError =>
   new VwcError('VWC_ERR_RATE_LIMITED', 'too many failed logins from this address; try again later');
 
+/** The outcome of one password check. */
+type PasswordCheck =
+  | { readonly kind: 'ok'; readonly user: AuthenticatedUser }
+  | { readonly kind: 'failed' }
+  | { readonly kind: 'limited'; readonly retryAfter: number };
+
 export class Authenticator {
   private readonly passport = new passport.Passport();
+  /**
+   * Password checks under way, per client address and credentials. Identical concurrent checks
+   * (a page's first parallel asset requests) share one bcrypt round; distinct ones count
+   * towards the limit, so a burst of parallel guesses cannot outrun the failure count.
+   */
+  private readonly inFlight = new Map<string, Map<string, Promise<PasswordCheck>>>();
+  /** 429 answers decided inside the strategy, which can only say yes or no to passport. */
+  private readonly limitedRequests = new WeakMap<Request, number>();
 
   constructor(private readonly deps: AuthDeps) {
     this.passport.use(
-      new BasicStrategy({ realm: 'virt-webconsole' }, (user, password, done) => {
-        deps.users.verify(user, password).then((found) => {
-          done(null, found ?? false);
-        }, done);
-      }),
+      new BasicStrategy(
+        { realm: 'virt-webconsole', passReqToCallback: true },
+        (req, user, password, done) => {
+          this.checkPassword(deps.clientOf(req), user, password, 'basic').then((check) => {
+            if (check.kind === 'limited') this.limitedRequests.set(req, check.retryAfter);
+            done(null, check.kind === 'ok' ? check.user : false);
+          }, done);
+        },
+      ),
     );
   }
 
   private failed(client: ClientInfo, user: string | null, via: string): void {
     this.deps.limiter.recordFailure(client.address);
     this.deps.logger.warn({ user, client: client.address, via }, 'login failed');
+  }
+
+  private checkPassword(
+    client: ClientInfo,
+    user: string,
+    password: string,
+    via: string,
+  ): Promise<PasswordCheck> {
+    const { limiter, users } = this.deps;
+    const address = client.address;
+    const key = `${user}\0${password}`;
+    const slot = this.inFlight.get(address) ?? new Map<string, Promise<PasswordCheck>>();
+    const same = slot.get(key);
+    if (same) return same;
+    const retryAfter = limiter.retryAfter(address, slot.size);
+    if (retryAfter > 0) return Promise.resolve({ kind: 'limited', retryAfter });
+    const check = users
+      .verify(user, password)
+      .then((found): PasswordCheck => {
+        if (found) return { kind: 'ok', user: found };
+        this.failed(client, user, via);
+        return { kind: 'failed' };
+      })
+      .finally(() => {
+        slot.delete(key);
+        if (slot.size === 0) this.inFlight.delete(address);
+      });
+    slot.set(key, check);
+    this.inFlight.set(address, slot);
+    return check;
   }
 
   /** Express middleware: authenticates every request or answers 401/429. */
@@ -81,10 +129,9 @@ export class Authenticator {
             return;
           }
           if (!user) {
-            if (req.headers.authorization !== undefined) {
-              this.failed(client, parseBasic(req.headers.authorization)?.user ?? null, 'basic');
-            }
-            sendError(res, authRequired());
+            const limited = this.limitedRequests.get(req);
+            if (limited !== undefined) sendError(res, rateLimited(), limited);
+            else sendError(res, authRequired());
             return;
           }
           const locals: AuthLocals = { principal: this.deps.access(user.name, user.role, 'basic'), client };
@@ -113,11 +160,15 @@ export class Authenticator {
       if (grant) return { ok: true, principal: this.deps.access(grant.user, grant.role, 'ticket') };
     }
     const basic = parseBasic(req.headers.authorization);
-    const user = basic ? await this.deps.users.verify(basic.user, basic.password) : null;
-    if (user) return { ok: true, principal: this.deps.access(user.name, user.role, 'basic') };
-    if (basic !== null || ticket !== null)
-      this.failed(client, basic?.user ?? null, ticket !== null ? 'ticket' : 'basic');
-    if (ticket !== null && basic === null) {
+    if (basic) {
+      const check = await this.checkPassword(client, basic.user, basic.password, 'basic');
+      if (check.kind === 'ok')
+        return { ok: true, principal: this.deps.access(check.user.name, check.user.role, 'basic') };
+      if (check.kind === 'limited') return { ok: false, error: rateLimited(), retryAfter: check.retryAfter };
+      return { ok: false, error: authRequired() };
+    }
+    if (ticket !== null) {
+      this.failed(client, null, 'ticket');
       return {
         ok: false,
         error: new VwcError('VWC_ERR_TICKET_INVALID', 'the console ticket is invalid, expired or used'),

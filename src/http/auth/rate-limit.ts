@@ -9,10 +9,15 @@ export class LoginRateLimiter {
     private readonly now: () => number,
   ) {}
 
-  /** Seconds until the address may try again, or 0 when it may try now. */
-  retryAfter(address: string): number {
+  /**
+   * Seconds until the address may try again, or 0 when it may try now. `pending` counts checks
+   * of other credentials still under way from the address, as if they had failed.
+   */
+  retryAfter(address: string, pending = 0): number {
     const list = this.recent(address);
-    if (list.length < this.maxFailures) return 0;
+    if (list.length + pending < this.maxFailures) return 0;
+    // Refused only because of checks under way: those end within a second or so.
+    if (list.length < this.maxFailures) return 1;
     const oldest = list[list.length - this.maxFailures]!;
     return Math.max(1, Math.ceil((oldest + this.windowMs - this.now()) / 1000));
   }

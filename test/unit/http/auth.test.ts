@@ -120,3 +120,37 @@ describe('failed-login rate limit', () => {
     open.ws.close();
   });
 });
+
+describe('parallel logins', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  it('cannot outrun the failure count with a burst of parallel guesses', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fetch(`${h.base}/api/session`, { headers: { authorization: basic('alice', `guess-${i}`) } }).then(
+          (res) => res.status,
+        ),
+      ),
+    );
+    expect(answers.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(answers.filter((s) => s !== 401).every((s) => s === 429)).toBe(true);
+    const failures = h.logs.lines.filter((l) => l.msg === 'login failed').length;
+    expect(failures).toBeLessThanOrEqual(5);
+  });
+
+  it("shares one check among a page's parallel first requests", async () => {
+    h.advance(301_000);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${h.base}/api/session`, { headers: { authorization: basic('victor', 'victor-pw') } }).then(
+          (res) => res.status,
+        ),
+      ),
+    );
+    expect(answers).toEqual(Array.from({ length: 8 }, () => 200));
+  });
+});
