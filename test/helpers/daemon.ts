@@ -66,7 +66,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+  });
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;

@@ -1,0 +1,178 @@
+// The whole product in a browser: the real daemon (dist/src/cli.js serve) with real discovery,
+// real bridges and real guests under libvirtd, driven by Debian's Chromium. The daemon serves
+// only this run's domains (discovery.include), so it never takes another run's serial ports.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type Browser } from '../../helpers/browser.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { TestDomains, type TestDomain, runId } from '../../helpers/domains.js';
+import { REPO_ROOT, promptFor } from '../../helpers/guest.js';
+import { count, litPixels, termText, waitFor } from '../web/probes.js';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'docs/screenshots');
+const users = {
+  operator: { name: 'alice', password: 'alice-pw', role: 'operator' },
+  viewer: { name: 'victor', password: 'victor-pw', role: 'viewer' },
+} as const;
+
+describe('real daemon, real guests, Chromium', () => {
+  const domains = new TestDomains();
+  let daemon: RunningDaemon;
+  let guest: TestDomain;
+  let spare: TestDomain;
+  const browsers: Browser[] = [];
+
+  async function browserAs(user: { name: string; password: string }): Promise<Browser> {
+    const browser = await launchBrowser({
+      httpCredentials: { username: user.name, password: user.password },
+    });
+    browsers.push(browser);
+    return browser;
+  }
+
+  beforeAll(async () => {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    guest = await domains.create({
+      label: 'e2e-main',
+      serials: ['pty', 'unix'],
+      vnc: 'unix',
+      title: 'Main guest',
+    });
+    spare = await domains.create({ label: 'e2e-spare', serials: ['pty'], vnc: 'none', start: false });
+    daemon = await startDaemon({
+      users: [users.operator, users.viewer],
+      config: { discovery: { include: [`vwct-${runId()}-*`] } },
+    });
+  });
+
+  afterAll(async () => {
+    for (const b of browsers.splice(0)) await b.close();
+    const code = await daemon.stop();
+    await domains.cleanup();
+    expect(code).toBe(0);
+  });
+
+  it('lists the test domains and shows a started one as running without a reload', async () => {
+    const page = await (await browserAs(users.operator)).context.newPage();
+    await page.goto(daemon.url + '/');
+    const row = (name: string) => page.locator(`tr[data-name="${name}"]`);
+    await waitFor('main guest listed as running', async () =>
+      (await row(guest.name).innerText()).includes('running'),
+    );
+    await waitFor('spare guest listed as shut off', async () =>
+      (await row(spare.name).innerText()).includes('shut'),
+    );
+    await spare.start();
+    await waitFor('spare guest turns running live', async () =>
+      (await row(spare.name).innerText()).includes('running'),
+    );
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'list.png') });
+    await spare.destroy();
+  });
+
+  it('shows the guest VGA text in the noVNC canvas', async () => {
+    const page = await (await browserAs(users.operator)).context.newPage();
+    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}`);
+    // Text on a black VGA screen lights a few thousand pixels; a blank canvas lights none.
+    await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-vnc.png') });
+  });
+
+  let operatorPage: Page;
+  let secondPage: Page;
+
+  it('runs a command on the serial console and shows it in a second window with the lock holder', async () => {
+    const browser = await browserAs(users.operator);
+    operatorPage = await browser.context.newPage();
+    await operatorPage.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await typeUntilPrompt(operatorPage, promptFor('ttyS0'));
+    await operatorPage.keyboard.type('echo ok-$((6*7))\n');
+    await waitFor('ok-42', async () => (await termText(operatorPage)).includes('\nok-42'));
+
+    secondPage = await browser.context.newPage();
+    await secondPage.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await waitFor('history in the second window', async () =>
+      (await termText(secondPage)).includes('\nok-42'),
+    );
+    await waitFor('lock holder shown', async () =>
+      (await secondPage.locator('.serial-view .lock').innerText()).includes(users.operator.name),
+    );
+    await operatorPage.screenshot({ path: path.join(SCREENSHOTS, 'console-serial.png') });
+  });
+
+  it('does not let the viewer type', async () => {
+    const page = await (await browserAs(users.viewer)).context.newPage();
+    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await waitFor('read-only badge', () => page.locator('.serial-view .badge-readonly').isVisible());
+    await waitFor('viewer sees history', async () => (await termText(page)).includes('\nok-42'));
+    await page.locator('.serial-screen').click();
+    await page.keyboard.type('echo viewer-$((2*3))\n');
+    // The operator's next command is the fence: once its answer shows, the viewer's line
+    // would have been echoed before it had it reached the guest.
+    await operatorPage.locator('.serial-screen').click();
+    await operatorPage.keyboard.type('echo fence-$((5*5))\n');
+    await waitFor('fence in viewer', async () => (await termText(page)).includes('\nfence-25'));
+    expect(await termText(operatorPage)).not.toContain('viewer-6');
+    expect(await termText(page)).not.toContain('viewer-6');
+  });
+
+  it('brings both consoles back after destroy and start, without a reload', async () => {
+    const vncPage = await (await browserAs(users.operator)).context.newPage();
+    await vncPage.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/vnc`);
+    await waitFor('VGA text before restart', async () => (await litPixels(vncPage)) > 500, 60_000);
+
+    const vncState = () => vncPage.locator('.vnc-view .status').getAttribute('data-state');
+    await guest.destroy();
+    await waitFor('VNC told the domain stopped', async () => (await vncState()) !== 'connected');
+    await waitFor(
+      'stopped banner',
+      async () =>
+        (await operatorPage.locator('.serial-view .banner').getAttribute('data-kind')) === 'stopped',
+    );
+    await guest.start();
+    await waitFor(
+      'started banner',
+      async () =>
+        (await operatorPage.locator('.serial-view .banner').getAttribute('data-kind')) === 'started',
+      60_000,
+    );
+    const bootsBefore = count(await termText(operatorPage), 'VWC-GUEST BOOTED');
+    await typeUntilPrompt(operatorPage, promptFor('ttyS0'));
+    await operatorPage.keyboard.type('echo again-$((7*6))\n');
+    await waitFor('command after restart', async () => (await termText(operatorPage)).includes('\nagain-42'));
+    await waitFor('second window follows', async () => (await termText(secondPage)).includes('\nagain-42'));
+    expect(bootsBefore).toBeGreaterThanOrEqual(1);
+    await waitFor(
+      'VNC reconnects after restart',
+      async () => (await vncState()) === 'connected' && (await litPixels(vncPage)) > 500,
+      90_000,
+    );
+  });
+
+  it('gives no console to a wrong password', async () => {
+    const page = await (await browserAs({ name: users.operator.name, password: 'wrong' })).context.newPage();
+    const response = await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    expect(response?.status()).toBe(401);
+    expect(await page.locator('.xterm').count()).toBe(0);
+  });
+});
+
+/** Presses Enter until the prompt shows again (the shell may still be booting). */
+async function typeUntilPrompt(page: Page, prompt: string): Promise<void> {
+  await page.locator('.serial-screen').click();
+  const before = count(await termText(page), prompt);
+  await waitFor(
+    `prompt ${prompt}`,
+    async () => {
+      if (count(await termText(page), prompt) > before) return true;
+      await page.keyboard.press('Enter');
+      await new Promise((r) => setTimeout(r, 700));
+      return count(await termText(page), prompt) > before;
+    },
+    60_000,
+  );
+}
