@@ -4,7 +4,7 @@
 //   configDir (/etc/libvirt/qemu/NAME.xml): the persistent definitions, never any pty path.
 // A domain is what its status file says when it has one, else its definition, shut off.
 // A file that fails to parse (half-written, or edited by hand) keeps the last good state it gave.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
@@ -53,6 +53,8 @@ function combine(live: Vm | undefined, config: Vm | undefined): Vm | undefined {
 export class LibvirtFiles {
   /** Last good parse of each file, by file name, per folder. */
   private files: Record<Folder, Map<string, Vm>> = { run: new Map(), config: new Map() };
+  /** `size:mtime` of each file at its last good parse. */
+  private readonly signatures: Record<Folder, Map<string, string>> = { run: new Map(), config: new Map() };
   private watchers: FSWatcher[] = [];
   private readonly settleTimers = new Map<string, NodeJS.Timeout>();
 
@@ -108,10 +110,21 @@ export class LibvirtFiles {
     await new Promise<void>((resolve) => watcher.once('ready', resolve));
   }
 
-  private async read(folder: Folder, file: string): Promise<ReadResult> {
+  /**
+   * Reads and parses one file. With `reuse`, a file whose size and mtime did not change since
+   * its last good parse is not read again (the periodic reconcile of hundreds of domains).
+   */
+  private async read(folder: Folder, file: string, reuse = false): Promise<ReadResult> {
+    const full = path.join(this.dir(folder), file);
     let xml: string;
+    let signature: string;
     try {
-      xml = await readFile(path.join(this.dir(folder), file), 'utf8');
+      const stats = await stat(full);
+      signature = `${stats.size}:${stats.mtimeMs}`;
+      const cached = this.files[folder].get(file);
+      if (reuse && cached && this.signatures[folder].get(file) === signature)
+        return { kind: 'ok', vm: cached };
+      xml = await readFile(full, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'gone' };
       throw error;
@@ -121,6 +134,7 @@ export class LibvirtFiles {
         folder === 'run'
           ? parseDomainXml(xml)
           : parseDomainXml(xml, { state: 'shutoff', reason: null, persistent: true });
+      this.signatures[folder].set(file, signature);
       return { kind: 'ok', vm };
     } catch (error) {
       if (!isVwcError(error)) throw error;
@@ -152,8 +166,12 @@ export class LibvirtFiles {
     const before = this.files[folder].get(file);
     const result = await this.read(folder, file);
     if (result.kind === 'bad') return;
-    if (result.kind === 'gone') this.files[folder].delete(file);
-    else this.files[folder].set(file, result.vm);
+    if (result.kind === 'gone') {
+      this.files[folder].delete(file);
+      this.signatures[folder].delete(file);
+    } else {
+      this.files[folder].set(file, result.vm);
+    }
     const names = new Set([before?.name, result.kind === 'ok' ? result.vm.name : undefined]);
     for (const name of names) if (name !== undefined) this.publish(name);
   }
@@ -170,7 +188,7 @@ export class LibvirtFiles {
     const next: Record<Folder, Map<string, Vm>> = { run: new Map(), config: new Map() };
     for (const folder of ['run', 'config'] as const) {
       const files = await xmlFiles(this.dir(folder));
-      const results = await mapLimit(files, READ_CONCURRENCY, (file) => this.read(folder, file));
+      const results = await mapLimit(files, READ_CONCURRENCY, (file) => this.read(folder, file, true));
       results.forEach((result, i) => {
         const file = files[i]!;
         const vm = result.kind === 'ok' ? result.vm : this.files[folder].get(file);
@@ -178,6 +196,10 @@ export class LibvirtFiles {
       });
     }
     this.files = next;
+    for (const folder of ['run', 'config'] as const) {
+      for (const file of this.signatures[folder].keys())
+        if (!next[folder].has(file)) this.signatures[folder].delete(file);
+    }
     const byName = (files: Map<string, Vm>): Map<string, Vm> =>
       new Map([...files.values()].map((vm) => [vm.name, vm]));
     const live = byName(next.run);

@@ -165,8 +165,9 @@ export class LibvirtSource implements VmSource {
     this.stream = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.queue.idle();
+    // Watchers first, so nothing new is queued; then let what is queued finish.
     await this.backend?.stop?.();
+    await this.queue.idle();
     this.backend = null;
   }
 }

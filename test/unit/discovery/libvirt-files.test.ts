@@ -4,7 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDiscovery, type Discovery, type Vm } from '../../../src/discovery/index.js';
+import {
+  createDiscovery,
+  LibvirtSource,
+  Registry,
+  type Discovery,
+  type Vm,
+} from '../../../src/discovery/index.js';
+import { waitForRegistry } from './registry-wait.js';
 import { FakeVirsh } from './fake-virsh.js';
 
 const CAPTURED = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/xml/captured');
@@ -138,5 +145,41 @@ describe('libvirt source, file mode (temp folders)', () => {
     const added = nextChange('vwc-fixture-unix-vnc-tcp', (vm) => vm !== undefined);
     writeFileSync(path.join(configDir, 'other.xml'), fixture('unix-vnc-tcp', 'inactive'));
     expect((await added)?.state).toBe('shutoff');
+  });
+});
+
+describe('libvirt source, periodic reconcile', () => {
+  it('catches changes no watcher reported, with no spurious change events', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'vwc-reconcile-'));
+    const runDir = path.join(root, 'run');
+    const configDir = path.join(root, 'etc');
+    mkdirSync(runDir);
+    mkdirSync(configDir);
+    writeFileSync(path.join(configDir, `${TWO}.xml`), fixture('two-ports', 'inactive'));
+    const registry = new Registry({ logger: pino({ level: 'silent' }) });
+    const source = new LibvirtSource({
+      virsh: new FakeVirsh(),
+      logger: pino({ level: 'silent' }),
+      mode: 'files',
+      runDir,
+      configDir,
+      events: false,
+      watch: false,
+      reconcileMs: 50,
+    });
+    try {
+      await source.start(registry.sinkFor('libvirt'));
+      expect(registry.get(TWO)?.state).toBe('shutoff');
+      const changes: string[] = [];
+      registry.on('vm-changed', (vm, _previous, what) => changes.push(`${vm.name} ${what.join(',')}`));
+      writeFileSync(path.join(runDir, `${TWO}.xml`), fixture('two-ports', 'domstatus'));
+      await waitForRegistry(registry, () => registry.get(TWO)?.state === 'running', 'running via reconcile');
+      writeFileSync(path.join(configDir, `${PTY}.xml`), fixture('pty-vnc-unix', 'inactive'));
+      await waitForRegistry(registry, () => registry.get(PTY) !== undefined, 'added via reconcile');
+      expect(changes).toEqual([`${TWO} state,id,serials`]);
+    } finally {
+      await source.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
