@@ -4,13 +4,14 @@
 # socket), starts the daemon and prints the URL and the login. Ctrl-C stops the daemon and
 # removes the demo VM.
 #   VWC_DEMO_LISTEN=0.0.0.0:8080 bash scripts/demo.sh   # reachable from other hosts
+#   VWC_DEMO_ONLY=1 …                                   # serve the demo VM only, not the host's others
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
 
 name="${VWC_DEMO_DOMAIN:-vwc-demo}"
 listen="${VWC_DEMO_LISTEN:-127.0.0.1:8080}"
-state=/var/lib/virt-webconsole-demo
+state="/var/lib/virt-webconsole-demo/$name"
 sockets="/run/vwc-demo/$name"
 
 log() { printf 'demo: %s\n' "$*" >&2; }
@@ -64,9 +65,12 @@ node --input-type=module -e "
   writeFileSync(process.argv[1], [line('test', 'test', 'operator'), line('viewer', 'viewer', 'viewer')].join('\n') + '\n', { mode: 0o600 });
 " "$state/users"
 
+include='[]'
+[[ "${VWC_DEMO_ONLY:-}" == 1 ]] && include="[\"$name\"]"
 cat >"$state/config.json" <<JSON
 {
   "listen": "$listen",
+  "discovery": { "include": $include },
   "usersFile": "$state/users",
   "webDir": "$repo/dist/web",
   "logLevel": "info"
