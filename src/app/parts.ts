@@ -12,6 +12,7 @@ export const realParts: DaemonParts = {
       uri: config.libvirt.uri,
       libvirt: config.discovery.mode !== 'socket-folder',
       reconcileMs: config.discovery.reconcileSeconds * 1000,
+      socketFolders: config.discovery.mode === 'libvirt' ? [] : config.discovery.socketFolders,
     });
     return {
       registry: filterRegistry(discovery.registry, config.discovery.include),
