@@ -19,6 +19,8 @@ export interface Ticket {
   readonly expiresAt: number;
 }
 
+const MAX_OUTSTANDING = 10_000;
+
 export class TicketStore {
   private readonly tickets = new Map<string, Ticket>();
 
@@ -29,6 +31,11 @@ export class TicketStore {
 
   issue(user: string, role: Role, consoleRef: ConsoleRef): { ticket: string; expiresAt: number } {
     this.prune();
+    // Bounded memory whatever a client asks for: the oldest outstanding ticket goes first.
+    if (this.tickets.size >= MAX_OUTSTANDING) {
+      const oldest = this.tickets.keys().next().value;
+      if (oldest !== undefined) this.tickets.delete(oldest);
+    }
     const ticket = randomBytes(24).toString('base64url');
     const expiresAt = this.now() + this.ttlMs;
     this.tickets.set(ticket, { user, role, console: consoleRef, expiresAt });
