@@ -109,6 +109,18 @@ describe('tickets', () => {
   });
 });
 
+describe('ticket memory', () => {
+  it('keeps at most 10 000 outstanding tickets, dropping the oldest', () => {
+    const store = new TicketStore(10_000, () => 0);
+    const ref = { kind: 'vnc', domain: 'web-1' } as const;
+    const first = store.issue('alice', 'operator', ref).ticket;
+    const second = store.issue('alice', 'operator', ref).ticket;
+    for (let i = 0; i < 9_999; i++) store.issue('alice', 'operator', ref);
+    expect(store.redeem(first, ref)).toBeNull();
+    expect(store.redeem(second, ref)).not.toBeNull();
+  });
+});
+
 describe('WebSocket routes', () => {
   it('decodes segments once and reads offsets and tickets', () => {
     expect(parseWsRoute('/ws/serial/%3Cimg%3E%20x/2?from=10&ticket=t')).toEqual({
