@@ -73,9 +73,19 @@ export async function startDaemon(
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ reason }, 'shutting down');
-      await web.shutdown(reason);
-      await hub.stop(reason);
-      await discovery.stop();
+      // Each step runs even when the one before failed: sources must be released regardless.
+      const steps: [string, () => Promise<void> | void][] = [
+        ['http', () => web.shutdown(reason)],
+        ['hub', () => hub.stop(reason)],
+        ['discovery', () => discovery.stop()],
+      ];
+      for (const [part, step] of steps) {
+        try {
+          await step();
+        } catch (error) {
+          logger.error({ err: error, part }, 'shutdown step failed');
+        }
+      }
       logger.info('stopped');
     })();
     return stopping;
