@@ -154,3 +154,23 @@ describe('parallel logins', () => {
     expect(answers).toEqual(Array.from({ length: 8 }, () => 200));
   });
 });
+
+describe('users file changed to a weak hash while running', () => {
+  it('fails closed with a generic 500 and names the fix in the log', async () => {
+    const h = await startHarness();
+    try {
+      const { appendFileSync } = await import('node:fs');
+      const path = await import('node:path');
+      appendFileSync(path.join(h.dir, 'users'), 'mallory:$apr1$x$y\n');
+      const res = await fetch(`${h.base}/api/session`, { headers: { authorization: ALICE } });
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({
+        error: { code: 'VWC_ERR_USERS_FILE', message: 'server error; see the daemon log' },
+      });
+      const logged = h.logs.lines.find((l) => l.msg === 'request failed');
+      expect(JSON.stringify(logged)).toContain('virt-webconsole passwd mallory');
+    } finally {
+      await h.close();
+    }
+  });
+});
