@@ -42,6 +42,18 @@ export interface SerialMuxDeps {
   readonly logger: Logger;
 }
 
+export interface SerialMuxStats {
+  readonly upstream: boolean;
+  readonly boot: number;
+  readonly history: { readonly start: number; readonly end: number };
+  readonly lock: LockHolder | null;
+  readonly clients: readonly (ClientInfo & {
+    readonly offset: number;
+    readonly inflight: number;
+    readonly behind: boolean;
+  })[];
+}
+
 /** What a transport adapter calls for one attached client. */
 export interface SerialClientHandle {
   readonly id: string;
@@ -108,6 +120,24 @@ export class SerialMux {
   /** Whether the upstream is connected right now. */
   get upstreamConnected(): boolean {
     return this.link.connected;
+  }
+
+  /** A snapshot for diagnostics and tests: where each client stands, what history holds. */
+  stats(): SerialMuxStats {
+    return {
+      upstream: this.link.connected,
+      boot: this.boot,
+      history: { start: this.history.start, end: this.history.end },
+      lock: this.holderInfo(),
+      clients: [...this.clients.values()].map((c) => ({
+        id: c.id,
+        user: c.user,
+        role: c.role,
+        offset: c.offset,
+        inflight: c.inflight,
+        behind: c.behind,
+      })),
+    };
   }
 
   /** Why clients cannot attach, or null. */
