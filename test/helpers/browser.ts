@@ -1,7 +1,8 @@
 // Debian's Chromium driven by playwright-core: never a downloaded browser. Each launch gets a
 // fresh profile folder, removed on close.
-import { chromium, type BrowserContext } from 'playwright-core';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -42,4 +43,26 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Where a test saves a screenshot: test-results/screenshots/ always, so test runs leave the
+ * tree clean; the README's copies in docs/screenshots/ are refreshed only when
+ * VWC_UPDATE_SCREENSHOTS=1 (and only by the real-daemon e2e tests).
+ */
+export function screenshotPaths(name: string, forReadme: boolean): string[] {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const paths = [path.join(root, 'test-results/screenshots', name)];
+  if (forReadme && process.env.VWC_UPDATE_SCREENSHOTS === '1')
+    paths.push(path.join(root, 'docs/screenshots', name));
+  return paths;
+}
+
+/** Takes one screenshot and writes it to every path of screenshotPaths(). */
+export async function saveScreenshot(page: Page, name: string, forReadme: boolean): Promise<void> {
+  const image = await page.screenshot();
+  for (const file of screenshotPaths(name, forReadme)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, image);
+  }
 }

@@ -2,17 +2,14 @@
 // real bridges and real guests under libvirtd, driven by Debian's Chromium. The daemon serves
 // only this run's domains (discovery.include), so it never takes another run's serial ports.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type Browser } from '../../helpers/browser.js';
+import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../helpers/domains.js';
 import { REPO_ROOT, promptFor } from '../../helpers/guest.js';
 import { count, litPixels, termText, waitFor } from '../web/probes.js';
 
-const SCREENSHOTS = path.join(REPO_ROOT, 'docs/screenshots');
 const users = {
   operator: { name: 'alice', password: 'alice-pw', role: 'operator' },
   viewer: { name: 'victor', password: 'victor-pw', role: 'viewer' },
@@ -35,7 +32,6 @@ describe('real daemon, real guests, Chromium', () => {
 
   beforeAll(async () => {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    mkdirSync(SCREENSHOTS, { recursive: true });
     guest = await domains.create({
       label: 'e2e-main',
       serials: ['pty', 'unix'],
@@ -70,7 +66,7 @@ describe('real daemon, real guests, Chromium', () => {
     await waitFor('spare guest turns running live', async () =>
       (await row(spare.name).innerText()).includes('running'),
     );
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'list.png') });
+    await saveScreenshot(page, 'list.png', true);
     await spare.destroy();
   });
 
@@ -79,7 +75,7 @@ describe('real daemon, real guests, Chromium', () => {
     await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}`);
     // Text on a black VGA screen lights a few thousand pixels; a blank canvas lights none.
     await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-vnc.png') });
+    await saveScreenshot(page, 'console-vnc.png', true);
   });
 
   let operatorPage: Page;
@@ -101,7 +97,7 @@ describe('real daemon, real guests, Chromium', () => {
     await waitFor('lock holder shown', async () =>
       (await secondPage.locator('.serial-view .lock').innerText()).includes(users.operator.name),
     );
-    await operatorPage.screenshot({ path: path.join(SCREENSHOTS, 'console-serial.png') });
+    await saveScreenshot(operatorPage, 'console-serial.png', true);
   });
 
   it('does not let the viewer type', async () => {

@@ -1,13 +1,12 @@
 // The browser pages (web/) in Debian's Chromium, against FakeDaemon: a stand-in for src/http
 // (tested separately) that speaks docs/interfaces.md. The VNC console is a REAL guest's VNC
 // UNIX socket (TestDomains), piped by the fake; serial consoles are the fake's echoing tty.
-// Screenshots for the README go to docs/screenshots/.
+// Screenshots go to test-results/screenshots/ (the README's come from test/e2e/daemon).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type Browser } from '../../helpers/browser.js';
+import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
 import { TestDomains, type TestDomain } from '../../helpers/domains.js';
 import { REPO_ROOT, promptFor } from '../../helpers/guest.js';
 import { ConsoleProbe } from '../../helpers/console-io.js';
@@ -15,7 +14,6 @@ import { FakeDaemon, domainItem } from './fake-daemon.js';
 import { count, litPixels, termText, waitFor } from './probes.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
-const SHOTS = path.join(REPO_ROOT, 'docs/screenshots');
 const USERS = {
   alice: { password: 'alice-pw', role: 'operator' },
   victor: { password: 'victor-pw', role: 'viewer' },
@@ -41,7 +39,6 @@ describe('web pages (against a stand-in for src/http)', () => {
 
   beforeAll(async () => {
     execFileSync('node', ['scripts/build-web.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    mkdirSync(SHOTS, { recursive: true });
     guest = await domains.create({ label: 'web', vnc: 'unix', serials: ['pty'], title: 'Web test guest' });
     fake = new FakeDaemon(path.join(REPO_ROOT, 'dist/web'), USERS);
     await fake.start();
@@ -89,7 +86,7 @@ describe('web pages (against a stand-in for src/http)', () => {
       `/console/${guest.name}/serial/0`,
       `/console/${guest.name}/serial/1`,
     ]);
-    await page.screenshot({ path: path.join(SHOTS, 'list.png') });
+    await saveScreenshot(page, 'stand-in-list.png', false);
 
     // Live: added, changed, removed — no reload.
     fake.setDomain(domainItem('late-vm', { state: 'shutoff' }));
@@ -152,7 +149,7 @@ describe('web pages (against a stand-in for src/http)', () => {
       probe.close();
     }
     await page.locator('.paste-panel button', { hasText: 'Close' }).click();
-    await page.screenshot({ path: path.join(SHOTS, 'console-vnc.png') });
+    await saveScreenshot(page, 'stand-in-console-vnc.png', false);
 
     const attaches = fake.vncAttaches.length;
     fake.closeVnc('domain stopped');
@@ -224,7 +221,7 @@ describe('web pages (against a stand-in for src/http)', () => {
     await page.locator('.banner[data-kind=started]', { hasText: 'boot 2' }).waitFor();
     await page.locator('.banner-close').click();
     await page.locator('.banner').waitFor({ state: 'hidden' });
-    await page.screenshot({ path: path.join(SHOTS, 'console-serial.png') });
+    await saveScreenshot(page, 'stand-in-console-serial.png', false);
 
     // A second window on the same console: same output, sees who holds the lock, can take it.
     const second = await open(`/console/${encodeURIComponent(guest.name)}/serial/0`);
