@@ -1,6 +1,6 @@
 // Fake VNC servers for the bench, on UNIX sockets in the folder given as argv[2]: each greets
 // like QEMU (`RFB 003.008\n`) and then
-// - flood.sock: writes FLOOD_BYTES in 64 KiB writes (respecting backpressure) and ends;
+// - flood.sock: writes FLOOD_BYTES in 64 KiB writes (respecting backpressure), stays open;
 // - echo.sock: echoes every byte it receives;
 // - endless.sock: writes 64 KiB chunks for as long as the peer reads (stalled-reader test).
 // Reports `{ ready }` and, on request, bytes written per socket kind over IPC.
@@ -26,7 +26,8 @@ function pump(socket: net.Socket, kind: string, total: number): void {
         return;
       }
     }
-    socket.end();
+    // Stay open: the client closes once it has everything (websockify drops what it still
+    // queues when the target closes first).
   };
   go();
 }

@@ -205,15 +205,22 @@ async function flood(relay: Relay): Promise<{ mibps: number; cpuPerGiB: number }
   const start = process.hrtime.bigint();
   const target = FLOOD + 12;
   let done: (() => void) | null = null;
-  const finished = new Promise<void>((resolve) => (done = resolve));
+  let fail: ((error: Error) => void) | null = null;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    fail = reject;
+  });
   const reader = new FrameReader(() => {
     if (reader.payloadBytes >= target) done?.();
   });
   const socket = await connectFastReader(port, urlPath, reader);
   socket.on('close', () => {
-    if (reader.payloadBytes < target) console.error(`${relay.name}: closed at ${reader.payloadBytes} bytes`);
+    fail?.(new Error(`${relay.name}: closed at ${reader.payloadBytes} of ${target} bytes`));
   });
-  await finished;
+  const deadline = setTimeout(() => fail?.(new Error(`${relay.name}: flood took over 120 s`)), 120_000);
+  await finished.finally(() => {
+    clearTimeout(deadline);
+  });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   socket.destroy();
   await until(() => roots.flatMap(descendants).length <= baselineChildren, 5000);
