@@ -68,6 +68,14 @@ export class UpstreamLink {
     this.want(null);
   }
 
+  pauseReading(): void {
+    this.upstream?.pause();
+  }
+
+  resumeReading(): void {
+    this.upstream?.resume();
+  }
+
   private attempt(): void {
     const generation = this.generation;
     const source = this.source;

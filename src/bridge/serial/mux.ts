@@ -27,6 +27,8 @@ import {
 const MAX_CHUNK = 64 * 1024;
 /** Gathered upstream bytes are sent at once when they reach this, whatever the window. */
 const FLUSH_BYTES = 64 * 1024;
+/** Reads below this are a chatty source: they open a coalescing window. */
+const SMALL_READ = 4 * 1024;
 /** Presence is sent at most this often (many clients attaching at once cost one broadcast). */
 const PRESENCE_DELAY_MS = 50;
 /** Presence lists at most this many clients (with the total count). */
@@ -252,15 +254,22 @@ export class SerialMux {
 
   // -- upstream → clients
 
+  /**
+   * Coalescing: a small read starts a window of `coalesceMs` during which the upstream is not
+   * read at all, so a chatty guest's writes gather in the kernel and come back as one read, one
+   * wake-up and one message. A big read (a busy source) is sent at once and reading goes on.
+   */
   private received(chunk: Buffer): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.options.coalesceMs <= 0 || this.pendingBytes >= FLUSH_BYTES) {
+    if (this.options.coalesceMs <= 0 || this.pendingBytes >= FLUSH_BYTES || chunk.length >= SMALL_READ) {
       this.flush();
     } else if (!this.flushTimer) {
+      this.link.pauseReading();
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null;
         this.flush();
+        this.link.resumeReading();
       }, this.options.coalesceMs);
     }
   }
@@ -269,6 +278,7 @@ export class SerialMux {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
+      this.link.resumeReading();
     }
     if (this.pendingBytes === 0) return;
     const chunk =

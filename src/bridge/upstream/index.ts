@@ -46,7 +46,9 @@ export const connectSerial: SerialConnector = async (source, handlers) => {
         source.kind === 'unix'
           ? ({ transport: 'unix', path: source.path } as const)
           : ({ transport: 'tcp', host: source.host, port: source.port } as const);
-      const socket = await connectStream(target);
+      const socket = await connectStream(target, 5000, (chunk) => {
+        handlers.data(chunk);
+      });
       return socketUpstream(socket, describeTarget(target), handlers);
     }
     case 'unsupported':

@@ -68,6 +68,12 @@ export async function connectPty(path: string, handlers: UpstreamHandlers): Prom
   return {
     description: `pty ${path}`,
     write: (data) => writer.write(data),
+    pause: () => {
+      reader.pause();
+    },
+    resume: () => {
+      reader.resume();
+    },
     close: () => {
       finish(null);
     },

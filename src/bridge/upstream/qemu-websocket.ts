@@ -64,6 +64,12 @@ export function connectQemuWebsocket(
           if (!ok) waitingForDrain = true;
           return ok;
         },
+        pause: () => {
+          ws.pause();
+        },
+        resume: () => {
+          ws.resume();
+        },
         close: () => {
           ws.terminate();
         },

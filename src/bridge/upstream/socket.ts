@@ -14,13 +14,34 @@ export function describeTarget(target: StreamTarget): string {
   return target.transport === 'unix' ? `unix ${target.path}` : `tcp ${target.host}:${target.port}`;
 }
 
-/** Connects; rejects on error or after `timeoutMs`. The socket is returned connected and paused. */
-export function connectStream(target: StreamTarget, timeoutMs = 5000): Promise<net.Socket> {
+/** Size of the one read buffer of a socket read with `onData`. */
+const READ_BUFFER = 64 * 1024;
+
+/**
+ * Connects; rejects on error or after `timeoutMs`. The socket is returned connected and paused.
+ * With `onData`, reads go to it (a copy of each read) instead of 'data' events: then pause()
+ * and resume() stop and start reading in libuv itself (a plain socket keeps reading into its
+ * stream buffer while paused), which is what lets the kernel gather a chatty source's writes.
+ */
+export function connectStream(
+  target: StreamTarget,
+  timeoutMs = 5000,
+  onData?: (chunk: Buffer) => void,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    const onread = onData
+      ? {
+          buffer: Buffer.allocUnsafe(READ_BUFFER),
+          callback: (size: number, buffer: Uint8Array): boolean => {
+            onData(Buffer.from(buffer.subarray(0, size)));
+            return true;
+          },
+        }
+      : undefined;
     const socket =
       target.transport === 'unix'
-        ? net.connect({ path: target.path })
-        : net.connect({ host: loopbackFor(target.host), port: target.port });
+        ? net.connect({ path: target.path, ...(onread ? { onread } : {}) })
+        : net.connect({ host: loopbackFor(target.host), port: target.port, ...(onread ? { onread } : {}) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`${describeTarget(target)}: no connection in ${timeoutMs} ms`));
@@ -39,7 +60,7 @@ export function connectStream(target: StreamTarget, timeoutMs = 5000): Promise<n
   });
 }
 
-/** Wraps a connected socket as a serial upstream; reading starts at once. */
+/** Wraps a socket connected with `onData` as a serial upstream; reading starts at once. */
 export function socketUpstream(
   socket: net.Socket,
   description: string,
@@ -52,9 +73,6 @@ export function socketUpstream(
     handlers.closed(error);
   };
   socket.setNoDelay(true);
-  socket.on('data', (chunk: Buffer) => {
-    handlers.data(chunk);
-  });
   socket.on('drain', () => {
     handlers.drain();
   });
@@ -68,6 +86,12 @@ export function socketUpstream(
   return {
     description,
     write: (data) => socket.write(data),
+    pause: () => {
+      socket.pause();
+    },
+    resume: () => {
+      socket.resume();
+    },
     close: () => {
       socket.destroy();
     },

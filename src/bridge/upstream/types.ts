@@ -13,6 +13,12 @@ export interface SerialUpstream {
   readonly description: string;
   /** Sends input to the guest; false when the upstream's buffer is full (wait for `drain`). */
   write(data: Buffer): boolean;
+  /**
+   * Stops and restarts reading (the mux lets small writes gather in the kernel for its coalescing
+   * window: one read and one wake-up instead of one per guest write).
+   */
+  pause(): void;
+  resume(): void;
   /** Releases the source; `closed` follows. */
   close(): void;
 }

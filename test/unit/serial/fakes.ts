@@ -96,12 +96,19 @@ export class FakeUpstream implements SerialUpstream {
   readonly written: Buffer[] = [];
   accept = true;
   closed = false;
+  paused = false;
 
   constructor(readonly handlers: UpstreamHandlers) {}
 
   write(data: Buffer): boolean {
     this.written.push(Buffer.from(data));
     return this.accept;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
   }
   close(): void {
     if (this.closed) return;

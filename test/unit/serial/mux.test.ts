@@ -213,9 +213,16 @@ describe('SerialMux', () => {
     mux.attach(client, alice, {});
     for (const c of 'chatty guest') connector.latest.emit(c);
     expect(client.frames).toHaveLength(0);
+    // Reading pauses for the window so the kernel gathers the writes into one read.
+    expect(connector.latest.paused).toBe(true);
     vi.advanceTimersByTime(2);
     expect(client.frames).toHaveLength(1);
     expect(client.text()).toBe('chatty guest');
+    expect(connector.latest.paused).toBe(false);
+    // A big read is a busy source: sent at once, reading goes on.
+    connector.latest.emit(Buffer.alloc(8192, 0x41));
+    expect(client.frames).toHaveLength(2);
+    expect(connector.latest.paused).toBe(false);
   });
 
   it('sends each read at once when coalescing is off', async () => {

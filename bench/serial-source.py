@@ -1,0 +1,49 @@
+# The serial source of bench/serial.ts: a UNIX socket server standing in for a guest's serial
+# port. `flood`: every connection gets 64 KiB writes as fast as it drains. `chatty`: 1-16 byte
+# writes, RATE per second, each its own write (a guest echoing keystrokes, a slow log).
+# Every connection gets its own copy (websockify opens one upstream per client).
+# Usage: serial-source.py PATH flood|chatty [RATE]
+import os, random, socket, sys, threading, time
+
+path, mode = sys.argv[1], sys.argv[2]
+rate = float(sys.argv[3]) if len(sys.argv) > 3 else 5000.0
+try:
+    os.unlink(path)
+except FileNotFoundError:
+    pass
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(path)
+server.listen(4096)
+line = (b"0123456789abcdefghijklmnopqrstuvwxyz" * 2)[:70] + b"\r\n"
+block = (line * (65536 // len(line) + 1))[:65536]
+
+
+def flood(conn):
+    try:
+        while True:
+            conn.sendall(block)
+    except OSError:
+        conn.close()
+
+
+def chatty(conn):
+    interval = 1.0 / rate
+    due = time.monotonic()
+    pos = 0
+    try:
+        while True:
+            n = random.randint(1, 16)
+            conn.send(line[pos : pos + n] if pos + n <= len(line) else line[:n])
+            pos = (pos + n) % len(line)
+            due += interval
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+    except OSError:
+        conn.close()
+
+
+print("ready", flush=True)
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=flood if mode == "flood" else chatty, args=(conn,), daemon=True).start()
