@@ -229,7 +229,13 @@ async function flood(relay: Relay): Promise<{ mibps: number; cpuPerGiB: number }
   return { mibps: FLOOD / MiB / seconds, cpuPerGiB: cpu / (FLOOD / 1024 ** 3) };
 }
 
-async function echoClient(relay: Relay, samples: number[]): Promise<void> {
+/** One echo client: connects and handshakes, waits for `start` (every client ready), measures. */
+async function echoClient(
+  relay: Relay,
+  samples: number[],
+  ready: () => void,
+  start: Promise<void>,
+): Promise<void> {
   const { port, path: urlPath } = relay.endpoint('echo');
   const { socket, leftover } = await connectRawWs(port, urlPath);
   let received = 0;
@@ -258,6 +264,8 @@ async function echoClient(relay: Relay, samples: number[]): Promise<void> {
   // echo server returns it after its own 12-byte greeting.
   socket.write(clientFrame(Buffer.from('RFB 003.008\n\x01\x01', 'latin1')));
   await waitFor(12 + 14);
+  ready();
+  await start;
   // KeyEvent messages, one byte per round trip: the filter forwards each byte as it comes.
   const key = Buffer.of(4, 1, 0, 0, 0, 0, 0, 0x61);
   for (let round = 0; round < ECHO_ROUNDS + 10; round++) {
@@ -276,7 +284,15 @@ function percentile(sorted: number[], p: number): number {
 
 async function echo(relay: Relay, clients: number): Promise<{ p50: number; p99: number }> {
   const samples: number[] = [];
-  await Promise.all(Array.from({ length: clients }, () => echoClient(relay, samples)));
+  // Steady state: every client connected before any round trip is timed.
+  let waiting = clients;
+  let go: () => void = () => undefined;
+  const start = new Promise<void>((resolve) => (go = resolve));
+  const ready = (): void => {
+    waiting -= 1;
+    if (waiting === 0) go();
+  };
+  await Promise.all(Array.from({ length: clients }, () => echoClient(relay, samples, ready, start)));
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }

@@ -127,11 +127,15 @@ export class VncRelay {
   }
 
   private fromServer(chunk: Buffer, release: () => void): void {
-    const observe = (): void => {
-      this.filter.observeServer(chunk);
-    };
     const { ws } = this.options;
-    if ((this.filter.needsServer && !this.safely(observe)) || ws.readyState !== WebSocket.OPEN) {
+    if (this.filter.needsServer) {
+      try {
+        this.filter.observeServer(chunk);
+      } catch (error) {
+        this.refuse(error);
+      }
+    }
+    if (ws.readyState !== WebSocket.OPEN || this.closed) {
       release();
       return;
     }
@@ -167,28 +171,22 @@ export class VncRelay {
     if (this.upstreamGone) return;
     const out = this.out;
     out.length = 0;
-    if (
-      !this.safely(() => {
-        this.filter.push(data, out);
-      }) ||
-      out.length === 0
-    )
+    try {
+      this.filter.push(data, out);
+    } catch (error) {
+      this.refuse(error);
       return;
+    }
+    if (out.length === 0) return;
     for (const chunk of out) this.toServer += chunk.length;
     if (!this.upstream.write(out)) this.options.ws.pause();
   }
 
-  /** Runs a filter step; a VwcError closes this connection with its reason. */
-  private safely(step: () => void): boolean {
-    try {
-      step();
-      return true;
-    } catch (error) {
-      if (!isVwcError(error)) throw error;
-      this.log.warn({ code: error.code }, `vnc viewer refused: ${error.message}`);
-      this.close(error);
-      return false;
-    }
+  /** A filter error (VwcError) closes this connection with its reason; anything else is a bug. */
+  private refuse(error: unknown): void {
+    if (!isVwcError(error)) throw error;
+    this.log.warn({ code: error.code }, `vnc viewer refused: ${error.message}`);
+    this.close(error);
   }
 
   private upstreamEnded(error: VwcError | null): void {
