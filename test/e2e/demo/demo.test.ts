@@ -2,22 +2,14 @@
 // the URL and login; the page opens with that login; Ctrl-C (SIGINT) removes the VM.
 // It runs on a spare port with a domain name of this run, so a failed run is reaped.
 import { spawn } from 'node:child_process';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../helpers/browser.js';
+import { freePort } from '../../helpers/daemon.js';
 import { runId } from '../../helpers/domains.js';
 import { REPO_ROOT } from '../../helpers/guest.js';
 import { virshQuiet } from '../../helpers/virsh.js';
 import { termText, waitFor } from '../web/probes.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('demo command', () => {
   const name = `vwct-${runId()}-demo`;
