@@ -1,6 +1,7 @@
 # The serial source of bench/serial.ts: a UNIX socket server standing in for a guest's serial
 # port. `flood`: every connection gets 64 KiB writes as fast as it drains. `chatty`: 1-16 byte
 # writes, RATE per second, each its own write (a guest echoing keystrokes, a slow log).
+# `paced`: 16 KiB writes adding up to RATE bytes per second per connection.
 # Every connection gets its own copy (websockify opens one upstream per client).
 # Usage: serial-source.py PATH flood|chatty [RATE]
 import os, random, socket, sys, threading, time
@@ -26,6 +27,21 @@ def flood(conn):
         conn.close()
 
 
+def paced(conn):
+    piece = block[:16384]
+    interval = len(piece) / rate
+    due = time.monotonic()
+    try:
+        while True:
+            conn.sendall(piece)
+            due += interval
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+    except OSError:
+        conn.close()
+
+
 def chatty(conn):
     interval = 1.0 / rate
     due = time.monotonic()
@@ -46,4 +62,5 @@ def chatty(conn):
 print("ready", flush=True)
 while True:
     conn, _ = server.accept()
-    threading.Thread(target=flood if mode == "flood" else chatty, args=(conn,), daemon=True).start()
+    target = {"flood": flood, "paced": paced, "chatty": chatty}[mode]
+    threading.Thread(target=target, args=(conn,), daemon=True).start()

@@ -235,19 +235,16 @@ interface Row {
 
 async function scenario(
   relay: Relay,
-  mode: 'flood' | 'chatty',
+  mode: 'flood' | 'chatty' | 'paced',
   count: number,
   withStalled: boolean,
+  rate = CHATTY_RATE,
 ): Promise<Row> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-bench-'));
   const sourcePath = path.join(dir, 'serial.sock');
-  const source = spawn(
-    'python3',
-    [path.join(HERE, 'serial-source.py'), sourcePath, mode, String(CHATTY_RATE)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const source = spawn('python3', [path.join(HERE, 'serial-source.py'), sourcePath, mode, String(rate)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const clients: Client[] = [];
   let started: Started | null = null;
   try {
@@ -260,7 +257,12 @@ async function scenario(
     if (withStalled) stalled = await openClient(started.url, started.protocols, true);
     clients.push(...(await openClients(started.url, started.protocols, count)));
     await delay(1000);
-    const before = clients.map((c) => ({ bytes: c.bytes, messages: c.messages }));
+    const before = clients.map((c) => ({
+      bytes: c.bytes,
+      messages: c.messages,
+      gaps: c.gaps,
+      skipped: c.skipped,
+    }));
     const cpu0 = treeStats(pid).cpu;
     const t0 = performance.now();
     await delay(SECONDS * 1000);
@@ -278,8 +280,8 @@ async function scenario(
       minClientMibPerSec: Math.min(...delivered) / seconds / 2 ** 20,
       cpuCores: cpu / seconds,
       pssPerClientKiB: (after.pssKiB - idle.pssKiB) / (count + (stalled ? 1 : 0)),
-      gaps: clients.reduce((a, c) => a + c.gaps, 0),
-      skippedMiB: clients.reduce((a, c) => a + c.skipped, 0) / 2 ** 20,
+      gaps: clients.reduce((a, c, i) => a + c.gaps - before[i]!.gaps, 0),
+      skippedMiB: clients.reduce((a, c, i) => a + c.skipped - before[i]!.skipped, 0) / 2 ** 20,
       messagesPerSec: messages / seconds,
       cpuMicrosPerKiB: total > 0 ? (cpu * 1e6) / (total / 1024) : NaN,
       processes: after.processes,
@@ -338,6 +340,25 @@ async function main(): Promise<void> {
       }
     }
   }
+  // A paced source the clients can keep up with: the no-loss check (gaps must be 0).
+  const paced: Row[] = [];
+  const pacedRuns: [number, boolean, number][] = [
+    [1, false, 32 * 2 ** 20],
+    [100, false, 2 * 2 ** 20],
+    [100, true, 2 * 2 ** 20],
+    [1000, false, 2 ** 18],
+    [1000, true, 2 ** 18],
+  ];
+  for (const [count, withStalled, rate] of pacedRuns) {
+    for (const relay of ['vwc', 'websockify'] as const) {
+      if (relay === 'websockify' && count > WEBSOCKIFY_MAX) continue;
+      process.stderr.write(
+        `paced ${rate} B/s: ${relay}, ${count} clients${withStalled ? ' + 1 stalled' : ''}\n`,
+      );
+      const row = await scenario(relay, 'paced', count, withStalled, rate);
+      paced.push({ ...row, note: `${f2(rate / 2 ** 20)} MiB/s per client. ${row.note}` });
+    }
+  }
   const chatty: Row[] = [];
   for (const relay of ['vwc', 'vwc-5ms', 'vwc-nocoalesce', 'websockify'] as const) {
     process.stderr.write(`chatty: ${relay}\n`);
@@ -368,6 +389,13 @@ ${floodTable(flood)}
   slower than the source writes is skipped ahead (resync) with a gap notice; websockify has no
   shared source, each client's own upstream is throttled by TCP instead.
 ${WEBSOCKIFY_MAX < Math.max(...CLIENTS) ? `- websockify was run up to ${WEBSOCKIFY_MAX} clients: it forks one process per client (see *processes*); ${Math.max(...CLIENTS)} forks were left out to keep the shared machine usable.\n` : ''}
+## Paced source: a rate every client can keep up with
+
+${floodTable(paced)}
+
+Here nothing may be lost: *gaps* must be 0 for the clients that read, with or without a stalled
+client among them.
+
 ## Chatty source: 1-16 byte writes, ${CHATTY_RATE} per second, one client
 
 ${chattyTable(chatty)}

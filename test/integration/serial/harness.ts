@@ -9,7 +9,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { createConsoleHub, type ConsoleHubHandle, type SerialOptions } from '../../../src/bridge/index.js';
 import type { ServerMessage } from '../../../src/bridge/serial/index.js';
 import type { Role } from '../../../src/bridge/types.js';
-import type { DomainState, SerialSource, Vm } from '../../../src/discovery/types.js';
+import type { DomainState, SerialSource, Vm, VmRegistry } from '../../../src/discovery/types.js';
 import type { SerialKind, TestDomain } from '../../helpers/domains.js';
 import { virsh } from '../../helpers/virsh.js';
 import { FakeRegistry, makeVm, silentLogger } from '../../unit/serial/fakes.js';
@@ -26,9 +26,9 @@ export class SerialServer {
   private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-serial-'));
   private readonly socketPath = path.join(this.dir, 'http.sock');
 
-  private constructor(options: Partial<SerialOptions>) {
+  private constructor(options: Partial<SerialOptions>, registry?: VmRegistry) {
     this.hub = createConsoleHub({
-      registry: this.registry,
+      registry: registry ?? this.registry,
       logger: silentLogger,
       serial: options,
       vnc: {
@@ -44,7 +44,7 @@ export class SerialServer {
     this.server = http.createServer();
     this.wss = new WebSocketServer({
       server: this.server,
-      maxPayload: options.maxInputFrameBytes ?? 64 * 1024,
+      maxPayload: 1024 * 1024,
     });
     this.wss.on('connection', (ws, req) => {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -68,8 +68,9 @@ export class SerialServer {
     });
   }
 
-  static async start(options: Partial<SerialOptions> = {}): Promise<SerialServer> {
-    const s = new SerialServer(options);
+  /** With `registry` (e.g. real discovery) the hub follows it instead of the fake one. */
+  static async start(options: Partial<SerialOptions> = {}, registry?: VmRegistry): Promise<SerialServer> {
+    const s = new SerialServer(options, registry);
     s.hub.start();
     await new Promise<void>((resolve) => s.server.listen(s.socketPath, resolve));
     return s;
@@ -110,16 +111,16 @@ export class SerialServer {
   }
 }
 
-/** Waits until `check` returns a value (not undefined/false), polling; throws `what` at the deadline. */
+/** Waits until `check` returns a value (not undefined/null/false), polling; throws `what` at the deadline. */
 export async function until<T>(
   what: string | (() => string),
-  check: () => T | undefined | false,
+  check: () => T | undefined | null | false,
   timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
-    if (value !== undefined && value !== false) return value;
+    if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
