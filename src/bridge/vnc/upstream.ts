@@ -57,56 +57,68 @@ function upstreamError(target: VncTarget, what: string, cause?: unknown): VwcErr
   return new VwcError('VWC_ERR_VNC_UPSTREAM', `VNC server at ${describe(target)}: ${what}`, { cause });
 }
 
-/** Connects and detects the upstream kind; `events.data` sees the raw greeting as usual. */
+/**
+ * Connects and detects the upstream kind; `events.data` sees the raw greeting as usual. If the
+ * WebSocket upgrade fails before opening (a raw server that was only slow to greet), it falls
+ * back to raw without detection.
+ */
 export function openUpstream(options: UpstreamOptions, events: UpstreamEvents): Upstream {
-  let current: Upstream | null = null;
   let closed = false;
-  let greeted = false;
-  const slabs = new SlabPool();
-  let timer: NodeJS.Timeout | undefined;
 
-  const socket = options.connect({
-    ...targetOptions(options.target),
-    onread: {
-      buffer: () => slabs.next(),
-      callback: (nread: number) => {
-        if (!greeted) {
-          greeted = true;
-          clearTimeout(timer);
-        }
-        const { view, release } = slabs.take(nread);
-        events.data(view, release);
-        return true;
+  const openRaw = (detect: boolean): Upstream => {
+    let greeted = false;
+    let timer: NodeJS.Timeout | undefined;
+    const slabs = new SlabPool();
+    const socket = options.connect({
+      ...targetOptions(options.target),
+      onread: {
+        buffer: () => slabs.next(),
+        callback: (nread: number) => {
+          if (!greeted) {
+            greeted = true;
+            clearTimeout(timer);
+          }
+          const { view, release } = slabs.take(nread);
+          events.data(view, release);
+          return true;
+        },
       },
-    },
-  });
-  socket.setNoDelay(true);
-  const raw = rawUpstream(socket, options.target, events, () => {
-    clearTimeout(timer);
-  });
-  current = raw;
+    });
+    socket.setNoDelay(true);
+    const raw = rawUpstream(socket, options.target, events, () => {
+      clearTimeout(timer);
+    });
+    if (detect) {
+      // Silence after connecting means a websocket listener waiting for our HTTP upgrade.
+      socket.once('connect', () => {
+        timer = setTimeout(() => {
+          if (greeted || closed) return;
+          raw.detach();
+          socket.destroy();
+          current = websocketUpstream(options, events, () => {
+            if (!closed) current = openRaw(false);
+          });
+        }, options.detectMs);
+      });
+    }
+    return raw;
+  };
 
-  // Silence after connecting means a websocket listener waiting for our HTTP upgrade.
-  socket.once('connect', () => {
-    timer = setTimeout(() => {
-      if (greeted || closed) return;
-      raw.detach();
-      socket.destroy();
-      current = websocketUpstream(options, events);
-    }, options.detectMs);
-  });
-
+  let current = openRaw(true);
   return {
     get kind() {
-      return current?.kind ?? 'raw';
+      return current.kind;
     },
-    write: (chunks) => current?.write(chunks) ?? false,
-    pause: () => current?.pause(),
-    resume: () => current?.resume(),
+    write: (chunks) => current.write(chunks),
+    pause: () => {
+      current.pause();
+    },
+    resume: () => {
+      current.resume();
+    },
     close: () => {
       closed = true;
-      clearTimeout(timer);
-      current?.close();
+      current.close();
     },
   };
 }
@@ -155,7 +167,11 @@ function rawUpstream(
   };
 }
 
-function websocketUpstream(options: UpstreamOptions, events: UpstreamEvents): Upstream {
+function websocketUpstream(
+  options: UpstreamOptions,
+  events: UpstreamEvents,
+  upgradeFailed: () => void,
+): Upstream {
   const { target } = options;
   const ws = new WebSocket('ws://vnc/', ['binary'], {
     createConnection: () => options.connect(targetOptions(target)),
@@ -171,7 +187,9 @@ function websocketUpstream(options: UpstreamOptions, events: UpstreamEvents): Up
     ws.terminate();
     events.end(error);
   };
+  let opened = false;
   ws.on('open', () => {
+    opened = true;
     const pending = queued;
     queued = [];
     if (pending.length > 0) ws.send(Buffer.concat(pending));
@@ -180,6 +198,12 @@ function websocketUpstream(options: UpstreamOptions, events: UpstreamEvents): Up
     events.data(data, noop);
   });
   ws.on('error', (error) => {
+    if (!opened && !ended) {
+      ended = true;
+      ws.terminate();
+      upgradeFailed();
+      return;
+    }
     finish(upstreamError(target, `websocket: ${error.message}`, error));
   });
   ws.on('close', () => {

@@ -122,18 +122,42 @@ describe('VNC relay with fake servers', () => {
     c.ws.close();
   });
 
+  it('falls back to raw RFB when a slow server was mistaken for a websocket listener', async () => {
+    // Greets only after the detection window (300 ms here): silence, then an HTTP upgrade it
+    // answers with RFB, then a plain connection.
+    const file = path.join(folder, 'slow.sock');
+    const server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      const timer = setTimeout(() => socket.write(GREETING), 500);
+      socket.on('close', () => {
+        clearTimeout(timer);
+      });
+      socket.on('data', (d) => socket.write(d));
+    });
+    closers.push(() => server.close());
+    await new Promise<void>((resolve) => server.listen(file, resolve));
+    targets.set('slow', file);
+    const c = await client('slow');
+    await until(() => c.bytes().length >= 12, 'greeting');
+    c.ws.send(HANDSHAKE);
+    await until(() => c.bytes().length >= 26, 'echo');
+    expect(c.bytes()).toEqual(Buffer.concat([GREETING, HANDSHAKE]));
+    c.ws.close();
+  });
+
   it('a browser that stops reading stops the upstream (bounded buffering), and resumes', async () => {
     let written = 0;
-    let blocked = false;
+    let waitingForDrain = false;
     const chunk = Buffer.alloc(64 * 1024, 1);
     targets.set(
       'flood',
       await rawServer('flood', (s) => {
         const pump = (): void => {
+          waitingForDrain = false;
           while (!s.destroyed) {
             written += chunk.length;
             if (!s.write(chunk)) {
-              blocked = true;
+              waitingForDrain = true;
               s.once('drain', pump);
               return;
             }
@@ -142,26 +166,36 @@ describe('VNC relay with fake servers', () => {
         pump();
       }),
     );
-    const { socket, leftover } = await connectRawWs(harness.port, '/ws/vnc/flood?role=operator');
-    const reader = new FrameReader();
-    reader.feed(leftover);
-    let stall = true;
-    socket.on('data', (d: Buffer) => {
-      reader.feed(d);
-      if (stall && reader.payloadBytes > 1024 * 1024) socket.pause(); // the browser stops reading
+    const upstreams: net.Socket[] = [];
+    const own = await startHarness((name) => vncVm(name, { transport: 'unix', path: targets.get(name)! }), {
+      connect: (options) => {
+        const socket = net.connect(options);
+        upstreams.push(socket);
+        return socket;
+      },
     });
-    socket.resume();
-    await until(() => socket.isPaused(), 'the first MiB');
-    // The server blocks only if the relay stopped reading from it.
-    blocked = false;
-    await until(() => blocked, 'the server to block');
-    const atBlock = written;
-    expect(atBlock - reader.payloadBytes).toBeLessThan(32 * 1024 * 1024);
-    const before = reader.payloadBytes;
-    stall = false;
-    socket.resume();
-    await until(() => reader.payloadBytes > before + 8 * 1024 * 1024, 'flow to resume');
-    socket.destroy();
+    try {
+      const { socket, leftover } = await connectRawWs(own.port, '/ws/vnc/flood?role=operator');
+      const reader = new FrameReader();
+      reader.feed(leftover);
+      let stall = true;
+      socket.on('data', (d: Buffer) => {
+        reader.feed(d);
+        if (stall && reader.payloadBytes > 1024 * 1024) socket.pause(); // the browser stops reading
+      });
+      socket.resume();
+      await until(() => socket.isPaused(), 'the first MiB');
+      // The relay stops reading the server (backpressure), so the server's writes back up.
+      await until(() => upstreams[0]?.isPaused() === true && waitingForDrain, 'the relay to stop reading');
+      expect(written - reader.payloadBytes).toBeLessThan(32 * 1024 * 1024);
+      const before = reader.payloadBytes;
+      stall = false;
+      socket.resume();
+      await until(() => reader.payloadBytes > before + 8 * 1024 * 1024, 'flow to resume');
+      socket.destroy();
+    } finally {
+      await own.close();
+    }
   });
 
   it('a server that stops reading stops the browser side (bounded buffering), and resumes', async () => {
