@@ -2,78 +2,23 @@
 // from /proc: the real ConsoleHub with one VM whose serial port 0 is a UNIX socket, served on
 // ws://127.0.0.1:<port>/ (every client a viewer starting at the live end, like websockify).
 // Usage: serial-daemon.ts <source.sock> <coalesceMs>
-import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { createConsoleHub } from '../src/bridge/index.js';
-import type { RegistryEvents, Vm, VmRegistry } from '../src/discovery/types.js';
+import { FakeRegistry, makeVm, stubVnc } from '../test/unit/serial/fakes.js';
 
 const [sourcePath = '', coalesce = '2'] = process.argv.slice(2);
-const vm: Vm = {
-  name: 'bench',
-  uuid: null,
-  id: 1,
-  title: null,
-  description: null,
-  state: 'running',
-  reason: null,
-  source: 'libvirt',
-  persistent: true,
-  vnc: null,
-  graphics: [],
-  serials: [
-    {
-      index: 0,
-      element: 'serial',
-      port: 0,
-      targetType: 'isa-serial',
-      alias: 'serial0',
-      source: { kind: 'unix', path: sourcePath, mode: 'bind' },
-      logFile: null,
-    },
-  ],
-};
-
-/** A registry that holds one running VM and never changes. */
-class OneVm extends EventEmitter implements VmRegistry {
-  snapshot(): readonly Vm[] {
-    return [vm];
-  }
-  get(name: string): Vm | undefined {
-    return name === vm.name ? vm : undefined;
-  }
-  sources(): [] {
-    return [];
-  }
-  override on<E extends keyof RegistryEvents>(
-    event: E,
-    listener: (...args: RegistryEvents[E]) => void,
-  ): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-  override off<E extends keyof RegistryEvents>(
-    event: E,
-    listener: (...args: RegistryEvents[E]) => void,
-  ): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
-  }
-}
+/** One running VM whose serial port 0 is the source, never changing. */
+const registry = new FakeRegistry();
+registry.set(makeVm('bench', 'running', 1, [{ kind: 'unix', path: sourcePath, mode: 'bind' }]));
 
 const hub = createConsoleHub({
-  registry: new OneVm(),
+  registry,
   logger: pino({ level: 'warn' }),
   serial: { coalesceMs: Number(coalesce) },
-  vnc: {
-    available: () => ({ ok: true }),
-    attach: (ws) => {
-      ws.close();
-    },
-    vmChanged: () => undefined,
-    vmRemoved: () => undefined,
-    stop: () => Promise.resolve(),
-  },
+  vnc: stubVnc(),
 });
 hub.start();
 const server = http.createServer();

@@ -2,25 +2,10 @@
 // windows, the write lock, a restart under attached clients, and a client that never reads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDomains, type SerialKind, type TestDomain } from '../../helpers/domains.js';
-import { BOOT_BANNER, promptFor } from '../../helpers/guest.js';
-import { ConsoleClient, SerialServer, until } from './harness.js';
+import { BOOT_BANNER } from '../../helpers/guest.js';
+import { ConsoleClient, prompt, SerialServer, until } from './harness.js';
 
 const QUEUE = 64 * 1024;
-
-/** Presses Enter until the shell answers with a prompt (the guest may still be booting). */
-async function prompt(client: ConsoleClient): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const since = client.text.length;
-    client.type('\r');
-    try {
-      await client.waitFor(promptFor('ttyS0'), 2_000, since);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-  }
-}
 
 describe.each(['pty', 'unix', 'tcp'] as const)('serial console over %s', (kind: SerialKind) => {
   const domains = new TestDomains();
@@ -71,7 +56,7 @@ describe.each(['pty', 'unix', 'tcp'] as const)('serial console over %s', (kind: 
     eve = await ConsoleClient.open(server.url(domain.name, 0, { user: 'eve', role: 'viewer' }), true);
     alice.control('take-lock');
     await until('alice holds the lock', () => bob.of('lock').at(-1)?.holder?.user === 'alice');
-    await prompt(alice);
+    await prompt(alice, 'ttyS0');
     const since = alice.text.length;
     const bobSince = bob.text.length;
     alice.type(`echo ${kind}-$((6*7))\r`);
@@ -124,7 +109,7 @@ describe.each(['pty', 'unix', 'tcp'] as const)('serial console over %s', (kind: 
     await bob.waitFor(BOOT_BANNER, 60_000, bobSince);
     expect(alice.closed).toBeNull();
     expect(bob.closed).toBeNull();
-    await prompt(alice);
+    await prompt(alice, 'ttyS0');
     const at = alice.text.length;
     alice.type(`echo again-$((3*3))\r`);
     await alice.waitFor('\r\nagain-9\r\n', 30_000, at);

@@ -3,10 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscovery, type Discovery } from '../../../src/discovery/index.js';
 import { TestDomains, type TestDomain } from '../../helpers/domains.js';
-import { BOOT_BANNER, promptFor } from '../../helpers/guest.js';
+import { BOOT_BANNER } from '../../helpers/guest.js';
 import { TEST_URI } from '../../helpers/virsh.js';
 import { silentLogger } from '../../unit/serial/fakes.js';
-import { ConsoleClient, SerialServer, until } from './harness.js';
+import { ConsoleClient, prompt, SerialServer, until } from './harness.js';
 
 describe('serial consoles following real discovery', () => {
   const domains = new TestDomains();
@@ -35,16 +35,7 @@ describe('serial consoles following real discovery', () => {
     const tty1 = await ConsoleClient.open(server.url(domain.name, 1));
     await tty0.waitFor(BOOT_BANNER);
     // ttyS1 (the UNIX socket) has a shell too: a prompt on Enter.
-    for (let i = 0; ; i += 1) {
-      const since = tty1.text.length;
-      tty1.type('\r');
-      try {
-        await tty1.waitFor(promptFor('ttyS1'), 2_000, since);
-        break;
-      } catch (error) {
-        if (i > 30) throw error;
-      }
-    }
+    await prompt(tty1, 'ttyS1');
     const since = tty0.text.length;
     await domain.destroy();
     await until('the stop notice', () => tty0.of('vm').some((m) => m.state === 'shutoff'), 30_000);

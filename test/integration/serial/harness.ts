@@ -12,7 +12,8 @@ import type { Role } from '../../../src/bridge/types.js';
 import type { DomainState, SerialSource, Vm, VmRegistry } from '../../../src/discovery/types.js';
 import type { SerialKind, TestDomain } from '../../helpers/domains.js';
 import { virsh } from '../../helpers/virsh.js';
-import { FakeRegistry, makeVm, silentLogger } from '../../unit/serial/fakes.js';
+import { promptFor } from '../../helpers/guest.js';
+import { FakeRegistry, makeVm, silentLogger, stubVnc } from '../../unit/serial/fakes.js';
 
 export class SerialServer {
   readonly registry = new FakeRegistry();
@@ -31,15 +32,7 @@ export class SerialServer {
       registry: registry ?? this.registry,
       logger: silentLogger,
       serial: options,
-      vnc: {
-        available: () => ({ ok: true }),
-        attach: (ws) => {
-          ws.close();
-        },
-        vmChanged: () => undefined,
-        vmRemoved: () => undefined,
-        stop: () => Promise.resolve(),
-      },
+      vnc: stubVnc(),
     });
     this.server = http.createServer();
     this.wss = new WebSocketServer({
@@ -127,6 +120,21 @@ export async function until<T>(
   }
 }
 
+/** Presses Enter until the shell on `tty` answers with a prompt (the guest may still be booting). */
+export async function prompt(client: ConsoleClient, tty: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const since = client.text.length;
+    client.type('\r');
+    try {
+      await client.waitFor(promptFor(tty), 2_000, since);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
 /** A browser-like serial client: counts offsets the way the page does, optionally answers ESC[6n. */
 export class ConsoleClient {
   readonly messages: ServerMessage[] = [];
@@ -135,6 +143,7 @@ export class ConsoleClient {
   offset = 0;
   closed: { code: number; reason: string } | null = null;
   answered = 0;
+  private tail = Buffer.alloc(0);
   /** Offset where history replay ends and live output begins (hello.history.end). */
   private liveFrom = Number.MAX_SAFE_INTEGER;
 
@@ -151,7 +160,10 @@ export class ConsoleClient {
         this.bytes += buf.length;
         this.offset += buf.length;
         // Like a terminal that replays history without answering old queries: only live ones.
-        if (this.answerQueries && at >= this.liveFrom && buf.includes('\x1b[6n')) {
+        // A query may be split across messages: look at the end of the previous one too.
+        const seen = Buffer.concat([this.tail, buf]);
+        this.tail = Buffer.from(seen.subarray(Math.max(0, seen.length - 3)));
+        if (this.answerQueries && at >= this.liveFrom && seen.includes('\x1b[6n')) {
           this.answered += 1;
           ws.send(Buffer.from(`\x1b[24;${this.cursorColumn()}R`));
         }

@@ -10,6 +10,7 @@ import type {
   Vm,
   VmRegistry,
 } from '../../../src/discovery/types.js';
+import type { VncBridgeLike } from '../../../src/bridge/index.js';
 import type { ClientTransport } from '../../../src/bridge/serial/index.js';
 import type {
   SerialConnector,
@@ -47,6 +48,19 @@ export function makeVm(
       source,
       logFile: null,
     })),
+  };
+}
+
+/** A VNC bridge that refuses nothing and serves nothing (serial-only tests and bench). */
+export function stubVnc(): VncBridgeLike {
+  return {
+    available: () => ({ ok: true }),
+    attach: (ws) => {
+      ws.close();
+    },
+    vmChanged: () => undefined,
+    vmRemoved: () => undefined,
+    stop: () => Promise.resolve(),
   };
 }
 

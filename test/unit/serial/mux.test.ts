@@ -7,17 +7,21 @@ const alice: ConsoleSession = { user: 'alice', role: 'operator', clientAddress: 
 const bob: ConsoleSession = { user: 'bob', role: 'operator', clientAddress: '127.0.0.1' };
 const eve: ConsoleSession = { user: 'eve', role: 'viewer', clientAddress: '127.0.0.1' };
 
+function newMux(connector: FakeConnector, options: Partial<SerialOptions> = {}): SerialMux {
+  return new SerialMux({
+    vmName: 'vm1',
+    index: 0,
+    options: serialOptions(options),
+    connector: connector.connect,
+    logger: silentLogger,
+  });
+}
+
 async function runningMux(
   options: Partial<SerialOptions> = {},
 ): Promise<{ mux: SerialMux; connector: FakeConnector }> {
   const connector = new FakeConnector();
-  const mux = new SerialMux({
-    vmName: 'vm1',
-    index: 0,
-    options: serialOptions({ coalesceMs: 0, ...options }),
-    connector: connector.connect,
-    logger: silentLogger,
-  });
+  const mux = newMux(connector, { coalesceMs: 0, ...options });
   mux.update(makeVm('vm1', 'running', 1));
   await settle();
   return { mux, connector };
@@ -274,13 +278,7 @@ describe('SerialMux', () => {
   it('retries connecting while the VM runs', async () => {
     const connector = new FakeConnector();
     connector.fail = true;
-    const mux = new SerialMux({
-      vmName: 'vm1',
-      index: 0,
-      options: serialOptions(),
-      connector: connector.connect,
-      logger: silentLogger,
-    });
+    const mux = newMux(connector);
     mux.update(makeVm('vm1', 'running', 1));
     await settle();
     expect(connector.sources).toHaveLength(1);
@@ -291,13 +289,7 @@ describe('SerialMux', () => {
 
   it('waits for a pty path and refuses unsupported sources', async () => {
     const connector = new FakeConnector();
-    const mux = new SerialMux({
-      vmName: 'vm1',
-      index: 0,
-      options: serialOptions(),
-      connector: connector.connect,
-      logger: silentLogger,
-    });
+    const mux = newMux(connector);
     mux.update(makeVm('vm1', 'running', 1, [{ kind: 'pty', path: null }]));
     await settle();
     expect(connector.sources).toHaveLength(0);
