@@ -24,6 +24,11 @@ export class SerialOffsets {
     return this.shown;
   }
 
+  /** Offset of the next binary byte expected on the current socket. */
+  get position(): number {
+    return this.next;
+  }
+
   /** A new socket's hello (`offset`, and the end of the server's history). */
   hello(offset: number, historyEnd: number): HelloResult {
     this.next = offset;

@@ -63,6 +63,10 @@ export class SerialView implements ConsoleView {
   private clientId: string | null = null;
   private lock: LockHolder | null = null;
   private readonly offsets = new SerialOffsets();
+  /** End of the server's history at hello: bytes before it are a replay, not live output. */
+  private replayEnd = 0;
+  /** Replayed chunks xterm.js has not finished parsing yet. */
+  private replaying = 0;
   private vmRunning: boolean | null = null;
   private domainRunning = true;
   private lastError = '';
@@ -88,11 +92,14 @@ export class SerialView implements ConsoleView {
     this.term.loadAddon(this.fit);
     this.term.loadAddon(this.search);
     this.term.loadAddon(new WebLinksAddon());
+    // While history is replayed, xterm.js answers the old terminal queries in it (busybox's
+    // ESC[6n after every prompt): those answers would take a free write lock and land on the
+    // shell's command line as garbage. Only live output may be answered.
     this.term.onData((data) => {
-      this.sendInput(this.encoder.encode(data));
+      if (this.replaying === 0) this.sendInput(this.encoder.encode(data));
     });
     this.term.onBinary((data) => {
-      this.sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+      if (this.replaying === 0) this.sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
     });
 
     this.takeButton.addEventListener('click', () => {
@@ -225,8 +232,18 @@ export class SerialView implements ConsoleView {
   }
 
   private onBytes(bytes: Uint8Array): void {
+    const replay = this.offsets.position < this.replayEnd;
     const fresh = this.offsets.bytes(bytes);
-    if (fresh) this.term.write(fresh);
+    if (!fresh) return;
+    if (!replay) {
+      this.term.write(fresh);
+      return;
+    }
+    // The callback runs once xterm.js has parsed the chunk (and emitted any query answers).
+    this.replaying += 1;
+    this.term.write(fresh, () => {
+      this.replaying -= 1;
+    });
   }
 
   /** A visible note in the terminal that a range of output will never be shown. */
@@ -246,6 +263,7 @@ export class SerialView implements ConsoleView {
       case 'hello':
         {
           const result = this.offsets.hello(message.offset, message.history.end);
+          this.replayEnd = message.history.end;
           this.markGap(result.gap, 'no longer in the history');
           if (result.reset)
             this.term.write('\r\n\x1b[30;43m[ the console history restarted (daemon restart?) ]\x1b[0m\r\n');

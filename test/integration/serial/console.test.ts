@@ -68,6 +68,9 @@ describe.each(['pty', 'unix', 'tcp'] as const)('serial console over %s', (kind: 
     );
     await alice.waitFor(exact, 30_000, since);
     await bob.waitFor(exact, 30_000, bobSince);
+    // The prompt after the answer ends in ESC[6n, which alice answers on receipt: wait for it, so
+    // that this answer reaches the shell before the next line and is not counted by dd below.
+    await alice.waitFor(new RegExp(`${kind}-42\\r\\n[^]*\\x1b\\[6n`), 30_000, since);
     await until('both windows to answer a live ESC[6n', () => alice.answered > 0 && bob.answered > 0);
     expect(alice.text.slice(since)).not.toMatch(/not found|;\d+R/);
     // Ask once more, and count what reaches the guest's tty: one answer (`ESC[24;4R`, 7 bytes:
