@@ -28,7 +28,7 @@ const WEBSOCKIFY_MAX = Number(arg('websockify-max', '100'));
 const CHATTY_RATE = Number(arg('chatty-rate', '5000'));
 const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-type Relay = 'vwc' | 'vwc-5ms' | 'vwc-nocoalesce' | 'websockify';
+type Relay = 'vwc' | 'vwc-2ms' | 'vwc-nocoalesce' | 'websockify';
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -161,7 +161,7 @@ async function startRelay(relay: Relay, sourcePath: string): Promise<Started> {
       'tsx',
       path.join(HERE, 'serial-daemon.ts'),
       sourcePath,
-      relay === 'vwc' ? '2' : relay === 'vwc-5ms' ? '5' : '0',
+      relay === 'vwc' ? '5' : relay === 'vwc-2ms' ? '2' : '0',
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -360,7 +360,7 @@ async function main(): Promise<void> {
     }
   }
   const chatty: Row[] = [];
-  for (const relay of ['vwc', 'vwc-5ms', 'vwc-nocoalesce', 'websockify'] as const) {
+  for (const relay of ['vwc', 'vwc-2ms', 'vwc-nocoalesce', 'websockify'] as const) {
     process.stderr.write(`chatty: ${relay}\n`);
     chatty.push(await scenario(relay, 'chatty', 1, false));
   }
@@ -370,11 +370,11 @@ async function main(): Promise<void> {
 Run: ${new Date().toISOString()} on ${os.hostname()}: ${cpus.length} × ${cpus[0]?.model ?? '?'}, Node ${process.version},
 websockify ${execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'websockify'], { encoding: 'utf8' })}. Loopback only.
 Each row: a fresh source, a fresh relay, clients attached, 1 s warm-up, then ${SECONDS} s measured.
-The machine was shared with other engineers' tests and guests: figures are noisy.
+Load average (1 min) at start: ${os.loadavg()[0]!.toFixed(2)}; figures swing when other work shares the two cores.
 
-Relays: \`vwc\` is the real ConsoleHub/SerialMux (coalesceMs 2, clientQueueBytes 256 KiB,
-slowClientPolicy resync) reading the source once and fanning out; \`vwc-5ms\` and
-\`vwc-nocoalesce\` the same with coalesceMs 5 and 0; \`websockify\` is Debian's websockify (\`--unix-target\`), which opens one upstream
+Relays: \`vwc\` is the real ConsoleHub/SerialMux with its defaults (coalesceMs 5, clientQueueBytes
+256 KiB, slowClientPolicy resync) reading the source once and fanning out; \`vwc-2ms\` and
+\`vwc-nocoalesce\` the same with coalesceMs 2 and 0; \`websockify\` is Debian's websockify (\`--unix-target\`), which opens one upstream
 connection per client (and forks a process per client), so every client gets its own copy of the
 source. The clients (Node \`ws\`, one process, the bench itself) count bytes, messages and gaps.
 

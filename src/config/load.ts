@@ -13,6 +13,8 @@ import type {
   SlowClientPolicy,
   UserPolicy,
 } from './types.js';
+// The serial defaults live with the multiplexer that they tune; the config only validates them.
+import { DEFAULT_SERIAL_OPTIONS as SERIAL } from '../bridge/serial/options.js';
 import { configError, int, isRecord, oneOf, rejectUnknownKeys, str, strList } from './validate.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/virt-webconsole/config.json';
@@ -202,20 +204,20 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       reconcileSeconds: int('discovery.reconcileSeconds', discovery.reconcileSeconds ?? 60, 1, 86_400),
     },
     serial: {
-      headBytes: int('serial.headBytes', serial.headBytes ?? 256 * 1024, 0, 64 * 1024 * 1024),
-      tailBytes: int('serial.tailBytes', serial.tailBytes ?? 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      headBytes: int('serial.headBytes', serial.headBytes ?? SERIAL.headBytes, 0, 64 * 1024 * 1024),
+      tailBytes: int('serial.tailBytes', serial.tailBytes ?? SERIAL.tailBytes, 1024, 1024 * 1024 * 1024),
       clientQueueBytes: int(
         'serial.clientQueueBytes',
-        serial.clientQueueBytes ?? 256 * 1024,
+        serial.clientQueueBytes ?? SERIAL.clientQueueBytes,
         1024,
         256 * 1024 * 1024,
       ),
       slowClientPolicy: oneOf<SlowClientPolicy>(
         'serial.slowClientPolicy',
-        serial.slowClientPolicy ?? 'resync',
+        serial.slowClientPolicy ?? SERIAL.slowClientPolicy,
         ['resync', 'disconnect'],
       ),
-      coalesceMs: int('serial.coalesceMs', serial.coalesceMs ?? 2, 0, 1000),
+      coalesceMs: int('serial.coalesceMs', serial.coalesceMs ?? SERIAL.coalesceMs, 0, 1000),
     },
     vnc: { maxViewersPerVm: int('vnc.maxViewersPerVm', vnc.maxViewersPerVm ?? 16, 1, 1000) },
     allowedOrigins: strList('allowedOrigins', raw.allowedOrigins ?? []).map(parseOrigin),
