@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../src/errors/index.js';
 
-export const ERRORS_DOC = 'docs/errors.md';
+export const ERRORS_DOC = 'README.md';
 
 interface Row {
   readonly http: number;
