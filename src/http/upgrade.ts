@@ -163,6 +163,12 @@ export class UpgradeHandler {
         via: principal.via,
       };
       logger.info(fields, 'console attach');
+      // A protocol error from the browser (bad opcode, oversized frame) is emitted on the
+      // WebSocket; without a listener it would be an uncaught exception that ends the daemon.
+      // The hub adds its own listeners, but not on every refusal path.
+      ws.on('error', (error) => {
+        logger.debug({ ...fields, err: error.message }, 'console websocket error');
+      });
       ws.once('close', (code, reason) => {
         this.sockets.delete(ws);
         logger.info({ ...fields, code, reason: reason.toString() }, 'console detach');

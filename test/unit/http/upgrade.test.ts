@@ -129,6 +129,25 @@ describe('WebSocket upgrades', () => {
       code: 1000,
     });
   });
+
+  it('survives a malformed frame from the browser (the WebSocket has an error listener)', async () => {
+    // The fake hub, like a hub that refuses an attach, adds no 'error' listener of its own: a
+    // protocol error from the browser must not become an uncaught exception in the daemon.
+    for (const route of ['/ws/vnc/web-1', '/ws/serial/web-1/0']) {
+      const open = await expectOpen(tryUpgrade(h.wsBase + route, { authorization: ALICE }));
+      await open.first;
+      const closed = closeOf(open.ws);
+      open.ws.on('error', () => undefined);
+      // A masked frame with the reserved opcode 3: the server's receiver rejects it.
+      (open.ws as unknown as { _socket: { write(b: Buffer): void } })._socket.write(
+        Buffer.from([0x83, 0x80, 0, 0, 0, 0]),
+      );
+      await closed;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await expectOpen(tryUpgrade(`${h.wsBase}/ws/vnc/web-1`, { authorization: ALICE }));
+    again.ws.close();
+  });
 });
 
 describe('console tickets', () => {
