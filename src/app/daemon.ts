@@ -48,25 +48,35 @@ export async function startDaemon(
   // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
   const users = new UserStore(config.usersFile, config.defaultRole);
   const discovery = parts.createDiscovery(config, logger.child({ part: 'discovery' }));
-  await discovery.start();
-  const hub = parts.createHub(config, discovery.registry, logger.child({ part: 'hub' }));
-  hub.start();
-  const web = createWebServer({
-    config,
-    logger: logger.child({ part: 'http' }),
-    registry: discovery.registry,
-    hub,
-    users,
-    listen: config.listen,
-  });
+  let hub: ConsoleHub | null = null;
+  let web: WebServer;
   let url: string;
   try {
+    await discovery.start();
+    hub = parts.createHub(config, discovery.registry, logger.child({ part: 'hub' }));
+    hub.start();
+    // Throws on unusable TLS files (readable, but not a certificate and key).
+    web = createWebServer({
+      config,
+      logger: logger.child({ part: 'http' }),
+      registry: discovery.registry,
+      hub,
+      users,
+      listen: config.listen,
+    });
     url = await web.listen();
   } catch (error) {
-    await hub.stop(SHUTDOWN_REASON);
-    await discovery.stop();
+    // Whatever started must not outlive a failed start (the `virsh event` child, serial sources).
+    for (const step of [() => hub?.stop(SHUTDOWN_REASON), () => discovery.stop()]) {
+      try {
+        await step();
+      } catch (stopError) {
+        logger.error({ err: stopError }, 'cleanup after a failed start failed');
+      }
+    }
     throw error;
   }
+  const started = hub;
   logger.info({ url, configFile: config.configFile, tls: config.tls !== null }, 'listening');
 
   let stopping: Promise<void> | null = null;
@@ -76,7 +86,7 @@ export async function startDaemon(
       // Each step runs even when the one before failed: sources must be released regardless.
       const steps: [string, () => Promise<void> | void][] = [
         ['http', () => web.shutdown(reason)],
-        ['hub', () => hub.stop(reason)],
+        ['hub', () => started.stop(reason)],
         ['discovery', () => discovery.stop()],
       ];
       for (const [part, step] of steps) {

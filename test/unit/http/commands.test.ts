@@ -122,6 +122,31 @@ describe('startDaemon shutdown', () => {
   });
 });
 
+describe('startDaemon start failure', () => {
+  it('stops discovery and the hub when the web server cannot be built (unusable TLS files)', async () => {
+    const { startDaemon } = await import('../../../src/app/index.js');
+    const { loadConfig } = await import('../../../src/config/index.js');
+    const { createLogger } = await import('../../../src/http/index.js');
+    const usersFile = path.join(dir, 'bad-tls-users');
+    setUser(usersFile, 'alice', 'alice-pw', 'operator', 10);
+    // Readable (so the config accepts them) but not PEM: https.createServer throws.
+    const cert = path.join(dir, 'bad-cert.pem');
+    const key = path.join(dir, 'bad-key.pem');
+    writeFileSync(cert, 'not a certificate\n');
+    writeFileSync(key, 'not a key\n');
+    const config = loadConfig({
+      argv: ['--listen', '127.0.0.1:0', '--users-file', usersFile, '--web-dir', dir],
+      env: {},
+    });
+    const fake = fakeParts();
+    await expect(
+      startDaemon({ ...config, tls: { cert, key } }, fake.parts, createLogger('silent'), () => undefined),
+    ).rejects.toThrow();
+    // The virsh event child and the serial sources must not outlive a failed start.
+    expect(fake.stopped).toEqual(['hub: server shutting down', 'discovery']);
+  });
+});
+
 describe('runPasswd', () => {
   it('reads the password from stdin and writes a 0600 bcrypt line with the role', async () => {
     const usersFile = path.join(dir, 'passwd-users');
