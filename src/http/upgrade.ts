@@ -179,7 +179,8 @@ export class UpgradeHandler {
       } catch (error) {
         const vwc = toVwcError(error);
         logger.error({ ...fields, err: error }, 'console attach failed');
-        ws.close(vwc.wsCloseCode, vwc.message.slice(0, 120));
+        // At most 123 bytes of UTF-8 (ws throws beyond): cut bytes, not characters.
+        ws.close(vwc.wsCloseCode, Buffer.from(vwc.message).subarray(0, 120).toString());
       }
     });
   }

@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
 import type { Vm } from '../../discovery/types.js';
 import type { Availability, ConsoleSession } from '../types.js';
-import { VncRelay } from './relay.js';
+import { VncRelay, truncate } from './relay.js';
 import type { SocketFactory } from './upstream.js';
 
 export interface VncBridgeOptions {
@@ -100,7 +100,8 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
           { vm: vm.name, user: session.user, code: error.code },
           `vnc viewer refused: ${error.message}`,
         );
-        ws.close(error.wsCloseCode, error.message.slice(0, 120));
+        // A reason is at most 123 bytes of UTF-8; a domain name in it may be non-ASCII.
+        ws.close(error.wsCloseCode, truncate(error.message));
         return;
       }
       let set = relays.get(vm.name);

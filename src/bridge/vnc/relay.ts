@@ -219,7 +219,8 @@ export class VncRelay {
   }
 }
 
-function truncate(reason: string): string {
+/** A close reason cut to the WebSocket limit (123 bytes of UTF-8), at a character boundary. */
+export function truncate(reason: string): string {
   const bytes = Buffer.from(reason);
   if (bytes.length <= MAX_REASON) return reason;
   return bytes

@@ -1,5 +1,6 @@
 // Upgrade decisions before the handshake: Origin, routes, unknown domains, ACL, roles, tickets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VwcError } from '../../../src/errors/index.js';
 import {
   ALICE,
   VICTOR,
@@ -128,6 +129,22 @@ describe('WebSocket upgrades', () => {
       role: 'viewer',
       code: 1000,
     });
+  });
+
+  it('closes with a reason cut to 123 bytes when the hub throws a long non-ASCII error', async () => {
+    const original = h.hub.attachVnc.bind(h.hub);
+    h.hub.attachVnc = () => {
+      throw new VwcError('VWC_ERR_VNC_UNAVAILABLE', `${'ドメイン'.repeat(20)} cannot be opened`);
+    };
+    try {
+      const open = await expectOpen(tryUpgrade(`${h.wsBase}/ws/vnc/web-1`, { authorization: ALICE }));
+      const closed = await closeOf(open.ws);
+      expect(closed.code).toBe(new VwcError('VWC_ERR_VNC_UNAVAILABLE', '').wsCloseCode);
+      expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
+      expect(closed.reason).toMatch(/^ドメイン/);
+    } finally {
+      h.hub.attachVnc = original;
+    }
   });
 
   it('survives a malformed frame from the browser (the WebSocket has an error listener)', async () => {
