@@ -13,7 +13,9 @@ describe('VNC bridge refusal', () => {
   let url: string;
   beforeAll(async () => {
     wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise((resolve) => wss.once('listening', resolve));
+    await new Promise<void>((resolve) => {
+      wss.once('listening', resolve);
+    });
     url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
   });
   afterAll(async () => {
