@@ -20,7 +20,9 @@ describe('VNC bridge refusal', () => {
   });
   afterAll(async () => {
     for (const client of wss.clients) client.terminate();
-    await new Promise((resolve) => wss.close(resolve));
+    await new Promise((resolve) => {
+      wss.close(resolve);
+    });
   });
 
   it('closes with the error code and a reason of at most 123 bytes for a non-ASCII domain name', async () => {
