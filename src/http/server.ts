@@ -29,6 +29,12 @@ export function createWebServer(deps: WebServerDeps): WebServer {
     ? https.createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, httpApp.app)
     : http.createServer(httpApp.app);
   server.on('upgrade', httpApp.upgrades.handle);
+  // Once listening, the server emits accept failures (EMFILE when descriptors run out): without
+  // a listener that is an uncaught exception that ends the daemon and every console with it.
+  // (Errors of listen() itself reject listen().)
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (server.listening) deps.logger.error({ err: error, code: error.code }, 'server error');
+  });
   // Slow-loris guard on request headers; long-lived responses (SSE) are not affected.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
