@@ -180,7 +180,16 @@ function websocketUpstream(
     handshakeTimeout: 10_000,
   });
   let ended = false;
+  // Browser bytes written before the handshake completes; beyond the high-water mark the
+  // caller is told to wait (write() false) and gets `drain` once they are handed to the socket.
   let queued: Buffer[] = [];
+  let queuedBytes = 0;
+  let drainWhenOpen = false;
+  const releaseQueue = (): void => {
+    if (!drainWhenOpen) return;
+    drainWhenOpen = false;
+    events.drain();
+  };
   const finish = (error: VwcError | null): void => {
     if (ended) return;
     ended = true;
@@ -192,7 +201,9 @@ function websocketUpstream(
     opened = true;
     const pending = queued;
     queued = [];
+    queuedBytes = 0;
     if (pending.length > 0) ws.send(Buffer.concat(pending));
+    releaseQueue();
   });
   ws.on('message', (data: Buffer) => {
     events.data(data, noop);
@@ -202,6 +213,8 @@ function websocketUpstream(
       ended = true;
       ws.terminate();
       upgradeFailed();
+      // The raw fallback takes writes again (what was queued is dropped with the attempt).
+      releaseQueue();
       return;
     }
     finish(upstreamError(target, `websocket: ${error.message}`, error));
@@ -215,7 +228,10 @@ function websocketUpstream(
       const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       if (ws.readyState !== WebSocket.OPEN) {
         queued.push(data);
-        return true;
+        queuedBytes += data.length;
+        if (queuedBytes < options.highWaterMark) return true;
+        drainWhenOpen = true;
+        return false;
       }
       if (ws.bufferedAmount + data.length <= options.highWaterMark) {
         ws.send(data, { binary: true });
