@@ -23,7 +23,10 @@ export function eventsHandler(deps: EventsDeps): (req: Request, res: Response) =
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
     });
+    // Shutdown ends the stream before discovery stops: writing after end would emit an 'error'
+    // on the response that nothing listens to (an uncaught exception).
     const send = (event: string, data: unknown): void => {
+      if (res.writableEnded || res.destroyed) return;
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     send('snapshot', {
@@ -47,7 +50,9 @@ export function eventsHandler(deps: EventsDeps): (req: Request, res: Response) =
     registry.on('vm-changed', onChanged);
     registry.on('vm-removed', onRemoved);
     registry.on('source-status', onSource);
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), deps.heartbeatMs);
+    const heartbeat = setInterval(() => {
+      if (!res.writableEnded && !res.destroyed) res.write(': heartbeat\n\n');
+    }, deps.heartbeatMs);
     deps.streams.add(res);
     req.on('close', () => {
       clearInterval(heartbeat);
