@@ -21,7 +21,20 @@ export function createLogger(level: LoggerOptions['level'], destination?: pino.D
   return destination ? pino(options, destination) : pino(options);
 }
 
-/** The URL with any `ticket=` value replaced, safe for logs. */
+function paramName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' ')).toLowerCase();
+  } catch {
+    return raw.toLowerCase();
+  }
+}
+
+/**
+ * The URL with any `ticket=` value replaced, safe for logs. Parameter names are compared
+ * percent-decoded, as the server reads them (`?%74icket=` is a ticket too).
+ */
 export function safeUrl(url: string | undefined): string {
-  return (url ?? '').replace(/([?&]ticket=)[^&#]*/gi, '$1[redacted]');
+  return (url ?? '').replace(/([?&])([^=&#]*)=([^&#]*)/g, (whole, sep: string, name: string) =>
+    paramName(name) === 'ticket' ? `${sep}${name}=[redacted]` : whole,
+  );
 }

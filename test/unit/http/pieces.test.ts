@@ -153,5 +153,9 @@ describe('log redaction', () => {
     expect(out).not.toContain('"abc"');
     expect(out).not.toContain('"pw"');
     expect(safeUrl('/ws/vnc/a?x=1&ticket=SECRET&y=2')).toBe('/ws/vnc/a?x=1&ticket=[redacted]&y=2');
+    // The server reads the parameter name percent-decoded (URLSearchParams): so does the log.
+    expect(safeUrl('/ws/vnc/a?%74icket=SECRET')).toBe('/ws/vnc/a?%74icket=[redacted]');
+    expect(safeUrl('/ws/vnc/a?x=1&%74%69cket=SECRET#f')).toBe('/ws/vnc/a?x=1&%74%69cket=[redacted]#f');
+    expect(safeUrl('/ws/vnc/a?bad=%E0&ticket=SECRET')).toBe('/ws/vnc/a?bad=%E0&ticket=[redacted]');
   });
 });
