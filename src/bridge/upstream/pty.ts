@@ -32,10 +32,26 @@ export async function connectPty(path: string, handlers: UpstreamHandlers): Prom
     close(readFd, () => undefined);
     throw error;
   }
-  const reader = new tty.ReadStream(readFd);
-  // Raw: no echo, no line editing, no signal characters: the bytes pass as they are.
-  reader.setRawMode(true);
-  const writer = new tty.WriteStream(writeFd);
+  let reader: tty.ReadStream;
+  let writer: tty.WriteStream;
+  try {
+    // Throws ERR_TTY_INIT_FAILED when the path is not a terminal: the link retries every
+    // second, so the descriptors must not stay behind.
+    reader = new tty.ReadStream(readFd);
+  } catch (error) {
+    close(readFd, () => undefined);
+    close(writeFd, () => undefined);
+    throw error;
+  }
+  try {
+    // Raw: no echo, no line editing, no signal characters: the bytes pass as they are.
+    reader.setRawMode(true);
+    writer = new tty.WriteStream(writeFd);
+  } catch (error) {
+    reader.destroy();
+    close(writeFd, () => undefined);
+    throw error;
+  }
   (writer as unknown as { _handle?: BlockingHandle })._handle?.setBlocking?.(false);
 
   let done = false;
