@@ -41,6 +41,9 @@ export class Registry extends EventEmitter<RegistryEvents> implements VmRegistry
 
   constructor(options: RegistryOptions) {
     super();
+    // Each open event stream (a list page) and each bridge listens; they remove their
+    // listeners when they go, so many of them are no leak (and no warning).
+    this.setMaxListeners(0);
     this.logger = options.logger;
     this.priority = options.priority ?? DEFAULT_PRIORITY;
   }
