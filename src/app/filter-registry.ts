@@ -9,6 +9,8 @@ export function filterRegistry(inner: VmRegistry, include: readonly string[]): V
   const patterns = include.map(globToRegExp);
   const wanted = (vm: Vm): boolean => patterns.some((re) => re.test(vm.name));
   const emitter = new EventEmitter();
+  // One listener per open event stream: many are no leak (see Registry).
+  emitter.setMaxListeners(0);
   inner.on('vm-added', (vm) => {
     if (wanted(vm)) emitter.emit('vm-added', vm);
   });
