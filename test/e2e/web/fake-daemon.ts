@@ -72,7 +72,7 @@ export class FakeSerial {
    * Output that every client misses (as when it falls behind). Like the bridge: a visible marker
    * stands in for the first skipped bytes, then a `gap` message moves clients past the range.
    */
-  skip(data: string): void {
+  skipAhead(data: string): void {
     const from = this.history.length;
     this.history = Buffer.concat([this.history, Buffer.from(data, 'utf8')]);
     const to = this.history.length;
