@@ -3,7 +3,7 @@
 // the vitest main process (VWC_TEST_RUN, set by global-setup); domains of runs whose process
 // is gone are reaped at the next start, and each run reaps its own at teardown, so a failed or
 // killed test leaves nothing defined.
-import { mkdirSync, rmSync, chownSync, chmodSync } from 'node:fs';
+import { mkdirSync, rmSync, chownSync, chmodSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { domainXml, type SerialSpec, type VncSpec } from './domain-xml.js';
@@ -134,7 +134,6 @@ export class TestDomains {
       ...(options.title === undefined ? {} : { title: options.title }),
     });
     const file = path.join(socketDir, 'domain.xml');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, xml);
     const domain = new TestDomain(name, socketDir, serials, vnc);
     this.created.push(domain);
