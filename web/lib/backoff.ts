@@ -49,6 +49,13 @@ export class Retry {
     this.run();
   }
 
+  /** The thing we wait for is back (e.g. the VM runs again): retry at once, from a fresh backoff. */
+  restartIfWaiting(): void {
+    if (!this.pending) return;
+    this.backoff.reset();
+    this.now();
+  }
+
   cancel(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;

@@ -384,10 +384,7 @@ export class SerialView implements ConsoleView {
     const running = state === 'running';
     const was = this.domainRunning;
     this.domainRunning = running;
-    if (running && !was && this.retry.pending) {
-      this.retry.backoff.reset();
-      this.retry.now();
-    }
+    if (running && !was) this.retry.restartIfWaiting();
   }
 
   private isDisposed(): boolean {

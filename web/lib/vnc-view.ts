@@ -244,10 +244,7 @@ export class VncView implements ConsoleView {
   domainState(state: string): void {
     const wasRunning = this.state === 'running';
     this.state = state;
-    if (state === 'running' && !wasRunning && this.retry.pending) {
-      this.retry.backoff.reset();
-      this.retry.now();
-    }
+    if (state === 'running' && !wasRunning) this.retry.restartIfWaiting();
   }
 
   private isDisposed(): boolean {
