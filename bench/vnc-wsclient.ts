@@ -50,15 +50,16 @@ export async function connectRawWs(port: number, path: string): Promise<RawWs> {
 }
 
 /**
- * A reading client as cheap as Node allows: 1 MiB reads into one reused buffer (`onread`), each
- * handed to `reader` (which must not keep it). Resolves once upgraded.
+ * A reading client as cheap as Node allows: reads into one reused buffer (`onread`, 1 MiB unless
+ * given; clients may share one, as each read is handed on synchronously), each handed to
+ * `reader` (which must not keep it). Resolves once upgraded.
  */
 export async function connectFastReader(
   port: number,
   path: string,
   reader: FrameReader,
+  buffer: Buffer = Buffer.allocUnsafe(1024 * 1024),
 ): Promise<net.Socket> {
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
   let head: Buffer | null = Buffer.alloc(0);
   let upgraded: (() => void) | null = null;
   const socket = net.connect({

@@ -1,30 +1,39 @@
 // VNC relay bench, side by side in one run: our bridge, a plain ws+net relay (the baseline the
 // issue measured) and websockify (Debian package, --unix-target), all relaying the same fake
 // VNC servers on UNIX sockets, loopback only.
-// Run: `npx tsx bench/vnc.ts [floodMiB=1024] [sections=flood,echo,stall]`.
-// - flood: 1 GiB in 64 KiB writes → MiB/s and relay CPU seconds per GiB (/proc utime+stime of
-//   the relay's process tree, reaped children included: websockify forks per connection);
-// - echo: 1-byte round trips with 1, 10 and 100 concurrent clients → p50/p99;
+// Run: `npx tsx bench/vnc.ts [floodMiB=1024] [sections=flood,echo,stall] [--pinned]`.
+// - flood: 1 GiB in 64 KiB writes → MiB/s, relay CPU seconds per GiB (/proc utime+stime of the
+//   relay's process tree, reaped children included: websockify forks per connection) and the
+//   whole machine's busy CPU seconds per GiB (kernel work charged to other threads included);
+// - echo: 1-byte round trips with 1, 10 and 100 concurrent clients → p50/p99, repeated and
+//   interleaved across relays, medians; relay CPU microseconds per round trip;
 // - stalled reader: a client that stops reading → relay RSS and bytes the server got to write.
+// --pinned: every relay runs on CPU 0 and the load generators (this process, the fake servers)
+// on CPU 1, so each relay gets one core of its own and the measurement no longer depends on
+// where the scheduler happens to put three busy processes on two cores.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { descendants, machineCpu, pin, treeCpu, treeRss } from './proc.js';
 import { FrameReader, clientFrame, connectFastReader, connectRawWs } from './vnc-wsclient.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
-const FLOOD = Number(process.argv[2] ?? 1024) * MiB;
-const SECTIONS = new Set((process.argv[3] ?? 'flood,echo,stall').split(','));
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const FLOOD = Number(positional[0] ?? 1024) * MiB;
+const SECTIONS = new Set((positional[1] ?? 'flood,echo,stall').split(','));
+const PINNED = process.argv.includes('--pinned');
 const ROUNDS = 9;
-const ECHO_ROUNDS = 200;
+/** Timed round trips per echo client, and how many times each client count is measured. */
+const ECHO_ROUNDS = 500;
+const ECHO_REPEATS = 5;
+const ECHO_CLIENTS = [1, 10, 100] as const;
 const STALL_MS = 10_000;
 const STALL_RSS_CAP = 512 * MiB;
-const TICKS = 100; // USER_HZ on Linux
-const PAGE = 4096;
 const KINDS = ['flood', 'echo', 'endless'] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -58,57 +67,6 @@ function nextMessage<T>(child: ChildProcess, key: string): Promise<T> {
     };
     child.on('message', on);
   });
-}
-
-// -- /proc ------------------------------------------------------------------------------------
-
-function statFields(pid: number): string[] | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tasks) {
-    try {
-      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) {
-        if (child.trim()) out.push(Number(child), ...descendants(Number(child)));
-      }
-    } catch {
-      // task gone
-    }
-  }
-  return out;
-}
-
-/** CPU seconds of the roots, their live descendants and every reaped child. */
-function treeCpu(roots: number[]): number {
-  let ticks = 0;
-  for (const root of roots) {
-    const f = statFields(root);
-    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    for (const pid of descendants(root)) {
-      const d = statFields(pid);
-      if (d) ticks += Number(d[11]) + Number(d[12]) + Number(d[13]) + Number(d[14]);
-    }
-  }
-  return ticks / TICKS;
-}
-
-function treeRss(roots: number[]): number {
-  let pages = 0;
-  for (const pid of roots.flatMap((r) => [r, ...descendants(r)])) pages += Number(statFields(pid)?.[21] ?? 0);
-  return pages * PAGE;
 }
 
 async function until(done: () => boolean, timeoutMs: number): Promise<void> {
@@ -197,10 +155,19 @@ async function websockify(): Promise<Relay> {
 
 // -- measurements -----------------------------------------------------------------------------
 
-async function flood(relay: Relay): Promise<{ mibps: number; cpuPerGiB: number }> {
+interface FloodResult {
+  readonly mibps: number;
+  /** The relay's process tree. */
+  readonly cpuPerGiB: number;
+  /** The whole machine: relay, fake server, client and kernel threads. */
+  readonly machinePerGiB: number;
+}
+
+async function flood(relay: Relay): Promise<FloodResult> {
   const roots = relay.pids();
   const baselineChildren = roots.flatMap(descendants).length;
   const before = treeCpu(roots);
+  const machineBefore = machineCpu();
   const { port, path: urlPath } = relay.endpoint('flood');
   const start = process.hrtime.bigint();
   const target = FLOOD + 12;
@@ -222,14 +189,27 @@ async function flood(relay: Relay): Promise<{ mibps: number; cpuPerGiB: number }
     clearTimeout(deadline);
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const machine = machineCpu() - machineBefore;
   socket.destroy();
   await until(() => roots.flatMap(descendants).length <= baselineChildren, 5000);
   await new Promise((r) => setTimeout(r, 200)); // let the last /proc tick land
   const cpu = treeCpu(roots) - before;
-  return { mibps: FLOOD / MiB / seconds, cpuPerGiB: cpu / (FLOOD / 1024 ** 3) };
+  const gib = FLOOD / 1024 ** 3;
+  return { mibps: FLOOD / MiB / seconds, cpuPerGiB: cpu / gib, machinePerGiB: machine / gib };
 }
 
-/** One echo client: connects and handshakes, waits for `start` (every client ready), measures. */
+/** The RFB handshake a client sends (version, security None, ClientInit), as one frame. */
+const HANDSHAKE = clientFrame(Buffer.from('RFB 003.008\x0a\x01\x01', 'latin1'));
+/** A KeyEvent message cut into 1-byte frames: the filter forwards each byte as it comes. */
+const KEY_BYTES = [4, 1, 0, 0, 0, 0, 0, 0x61].map((byte) => clientFrame(Buffer.of(byte)));
+/** Echo clients share one read buffer: each read is counted synchronously, never kept. */
+const ECHO_READS = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * One echo client: connects and handshakes, waits for `start` (every client ready), then
+ * times ECHO_ROUNDS round trips of one byte each. Callback-driven, no allocation per round, so
+ * that the load generator costs as little CPU as it can: it shares the machine with the relay.
+ */
 async function echoClient(
   relay: Relay,
   samples: number[],
@@ -237,44 +217,35 @@ async function echoClient(
   start: Promise<void>,
 ): Promise<void> {
   const { port, path: urlPath } = relay.endpoint('echo');
-  const { socket, leftover } = await connectRawWs(port, urlPath);
   let received = 0;
-  let wake: (() => void) | null = null;
+  let expected = 12 + 14; // the server's greeting, then our handshake echoed
+  let reached: () => void = () => undefined;
   const reader = new FrameReader((payload) => {
     received += payload.length;
-    wake?.();
+    if (received >= expected) reached();
   });
-  const waitFor = (count: number): Promise<void> =>
-    received >= count
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          wake = () => {
-            if (received >= count) {
-              wake = null;
-              resolve();
-            }
-          };
-        });
-  reader.feed(leftover);
-  socket.on('data', (chunk: Buffer) => {
-    reader.feed(chunk);
-  });
-  socket.resume();
-  // Handshake (version, security None, ClientInit) so the filter passes what follows; the
-  // echo server returns it after its own 12-byte greeting.
-  socket.write(clientFrame(Buffer.from('RFB 003.008\n\x01\x01', 'latin1')));
-  await waitFor(12 + 14);
+  const handshaken = new Promise<void>((resolve) => (reached = resolve));
+  const socket = await connectFastReader(port, urlPath, reader, ECHO_READS);
+  socket.write(HANDSHAKE);
+  await handshaken;
   ready();
   await start;
-  // KeyEvent messages, one byte per round trip: the filter forwards each byte as it comes.
-  const key = Buffer.of(4, 1, 0, 0, 0, 0, 0, 0x61);
-  for (let round = 0; round < ECHO_ROUNDS + 10; round++) {
-    const byte = key.subarray(round % 8, (round % 8) + 1);
-    const t0 = process.hrtime.bigint();
-    socket.write(clientFrame(byte));
-    await waitFor(26 + round + 1);
-    if (round >= 10) samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
+  await new Promise<void>((resolve) => {
+    let round = 0;
+    let sentAt = 0n;
+    const send = (): void => {
+      expected += 1;
+      sentAt = process.hrtime.bigint();
+      socket.write(KEY_BYTES[round % KEY_BYTES.length]!);
+    };
+    reached = () => {
+      if (round >= 10) samples.push(Number(process.hrtime.bigint() - sentAt) / 1e6);
+      round += 1;
+      if (round === ECHO_ROUNDS + 10) resolve();
+      else send();
+    };
+    send();
+  });
   socket.destroy();
 }
 
@@ -282,19 +253,34 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function echo(relay: Relay, clients: number): Promise<{ p50: number; p99: number }> {
+interface EchoResult {
+  readonly p50: number;
+  readonly p99: number;
+  /** Relay CPU (its process tree) per round trip, microseconds. */
+  readonly cpuPerRoundTripUs: number;
+}
+
+async function echo(relay: Relay, clients: number): Promise<EchoResult> {
   const samples: number[] = [];
   // Steady state: every client connected before any round trip is timed.
   let waiting = clients;
   let go: () => void = () => undefined;
   const start = new Promise<void>((resolve) => (go = resolve));
+  let cpuAtStart = 0;
   const ready = (): void => {
     waiting -= 1;
-    if (waiting === 0) go();
+    if (waiting > 0) return;
+    cpuAtStart = treeCpu(relay.pids());
+    go();
   };
   await Promise.all(Array.from({ length: clients }, () => echoClient(relay, samples, ready, start)));
+  const cpu = treeCpu(relay.pids()) - cpuAtStart;
   samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return {
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    cpuPerRoundTripUs: (cpu / (clients * (ECHO_ROUNDS + 10))) * 1e6,
+  };
 }
 
 async function upstreamWritten(upstream: ChildProcess): Promise<number> {
@@ -348,6 +334,8 @@ async function stalled(relay: Relay, upstream: ChildProcess): Promise<Record<str
 
 const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const upstream = forkTs('vnc-upstream.ts', [folder, String(FLOOD)]);
 await nextMessage(upstream, 'ready');
@@ -357,44 +345,69 @@ const relays = [
   await nodeRelay('plain', relayScript),
   await websockify(),
 ];
+if (PINNED) {
+  for (const relay of relays) for (const pid of relay.pids()) pin(pid, '0');
+  pin(upstream.pid!, '1');
+  pin(process.pid, '1');
+}
 const loadStart = load();
 console.log(`# VNC relay bench — ${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${loadStart}`);
 console.log(
-  `flood ${FLOOD / MiB} MiB in 64 KiB writes, ${ROUNDS} rounds interleaved; echo ${ECHO_ROUNDS} round trips per client\n`,
+  `flood ${FLOOD / MiB} MiB in 64 KiB writes, ${ROUNDS} rounds interleaved; echo ${ECHO_ROUNDS} round trips ` +
+    `per client, ${ECHO_REPEATS} repeats interleaved; ` +
+    (PINNED ? 'pinned: relays on CPU 0, load generators on CPU 1\n' : 'not pinned (shared cores)\n'),
 );
 
 // Warm-up (JIT, lazy module loads, first fork), not counted.
 if (SECTIONS.has('flood')) for (const relay of relays) await flood(relay);
-const floods = new Map<string, { mibps: number; cpuPerGiB: number }[]>();
+const floods = new Map<string, FloodResult[]>();
 for (let round = 0; round < (SECTIONS.has('flood') ? ROUNDS : 0); round++) {
   for (const relay of relays) {
     const result = await flood(relay);
     floods.set(relay.name, [...(floods.get(relay.name) ?? []), result]);
   }
 }
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-console.log('| relay | MiB/s (median) | CPU s/GiB (median) | MiB/s per round | CPU s/GiB per round |');
-console.log('|---|---|---|---|---|');
+console.log(
+  '| relay | MiB/s (median) | relay CPU s/GiB (median) | machine CPU s/GiB (median) | MiB/s per round | relay CPU s/GiB per round |',
+);
+console.log('|---|---|---|---|---|---|');
 for (const [name, results] of floods) {
   const mibps = results.map((r) => r.mibps);
   const cpu = results.map((r) => r.cpuPerGiB);
+  const machine = results.map((r) => r.machinePerGiB);
   console.log(
-    `| ${name} | ${fmt(median(mibps), 0)} | ${fmt(median(cpu))} | ${mibps.map((v) => fmt(v, 0)).join(' / ')} | ${cpu.map((v) => fmt(v)).join(' / ')} |`,
+    `| ${name} | ${fmt(median(mibps), 0)} | ${fmt(median(cpu))} | ${fmt(median(machine))} | ` +
+      `${mibps.map((v) => fmt(v, 0)).join(' / ')} | ${cpu.map((v) => fmt(v)).join(' / ')} |`,
   );
 }
 
-console.log('\n| relay | 1 client p50 / p99 ms | 10 clients p50 / p99 ms | 100 clients p50 / p99 ms |');
-console.log('|---|---|---|---|');
-for (const relay of SECTIONS.has('echo') ? relays : []) {
+const echoes = new Map<string, Map<number, EchoResult[]>>(relays.map((r) => [r.name, new Map()]));
+if (SECTIONS.has('echo')) {
   // Warm-up: 10 clients' worth of round trips, not counted (JIT; websockify's first forks).
-  await echo(relay, 10);
-  const cells: string[] = [];
-  for (const clients of [1, 10, 100]) {
-    const { p50, p99 } = await echo(relay, clients);
-    cells.push(`${fmt(p50, 3)} / ${fmt(p99, 3)}`);
+  for (const relay of relays) await echo(relay, 10);
+  for (let repeat = 0; repeat < ECHO_REPEATS; repeat++) {
+    for (const clients of ECHO_CLIENTS) {
+      for (const relay of relays) {
+        const byCount = echoes.get(relay.name)!;
+        byCount.set(clients, [...(byCount.get(clients) ?? []), await echo(relay, clients)]);
+      }
+    }
   }
-  console.log(`| ${relay.name} | ${cells.join(' | ')} |`);
+}
+console.log(
+  '\n| relay | 1 client p50 / p99 ms | 10 clients p50 / p99 ms | 100 clients p50 / p99 ms | 100 clients p99 per repeat | relay CPU µs per round trip (100 clients) |',
+);
+console.log('|---|---|---|---|---|---|');
+for (const [name, byCount] of SECTIONS.has('echo') ? echoes : []) {
+  const cells = ECHO_CLIENTS.map((clients) => {
+    const results = byCount.get(clients)!;
+    return `${fmt(median(results.map((r) => r.p50)), 3)} / ${fmt(median(results.map((r) => r.p99)), 3)}`;
+  });
+  const hundred = byCount.get(100)!;
+  console.log(
+    `| ${name} | ${cells.join(' | ')} | ${hundred.map((r) => fmt(r.p99, 1)).join(' / ')} | ` +
+      `${fmt(median(hundred.map((r) => r.cpuPerRoundTripUs)), 1)} |`,
+  );
 }
 
 console.log(

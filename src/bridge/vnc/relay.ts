@@ -32,6 +32,8 @@ export interface RelayOptions {
 
 /** ws.send options for the hot path: no compression, one final frame per chunk. */
 const SEND = { binary: true, compress: false, fin: true } as const;
+/** Server chunks up to this size are copied out of the read slab instead of held until written. */
+const COPY_BELOW = 1024;
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 const MAX_REASON = 120;
 
@@ -141,6 +143,13 @@ export class VncRelay {
     }
     this.toBrowser += chunk.length;
     if (this.upstreamPaused || ws.bufferedAmount + chunk.length <= this.options.highWaterMark) {
+      if (chunk.length <= COPY_BELOW) {
+        // A key echo, a cursor move: copying the few bytes and freeing the slab at once is
+        // cheaper than a write callback (a nextTick per message).
+        ws.send(Buffer.from(chunk), SEND);
+        release();
+        return;
+      }
       ws.send(chunk, SEND, release);
       return;
     }
