@@ -7,7 +7,10 @@ export type SerialSpec =
   | { readonly type: 'unix'; readonly path: string }
   | { readonly type: 'tcp'; readonly port: number };
 
-export type VncSpec = { readonly type: 'unix'; readonly path: string } | { readonly type: 'tcp' } | null;
+export type VncSpec =
+  | { readonly type: 'unix'; readonly path: string; readonly password?: string }
+  | { readonly type: 'tcp'; readonly password?: string }
+  | null;
 
 export interface DomainSpec {
   readonly name: string;
@@ -44,8 +47,9 @@ function serialXml(spec: SerialSpec, port: number): string {
 
 function vncXml(spec: VncSpec): string {
   if (spec === null) return '';
-  if (spec.type === 'unix') return `<graphics type='vnc' socket='${escapeXml(spec.path)}'/>`;
-  return `<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>`;
+  const passwd = spec.password === undefined ? '' : ` passwd='${escapeXml(spec.password)}'`;
+  if (spec.type === 'unix') return `<graphics type='vnc' socket='${escapeXml(spec.path)}'${passwd}/>`;
+  return `<graphics type='vnc' autoport='yes' listen='127.0.0.1'${passwd}/>`;
 }
 
 export function domainXml(spec: DomainSpec): string {

@@ -36,6 +36,8 @@ export interface CreateOptions {
   readonly serials?: readonly SerialKind[];
   /** VNC on a UNIX socket, on TCP (autoport, 127.0.0.1), or none. Default: unix. */
   readonly vnc?: 'unix' | 'tcp' | 'none';
+  /** A VNC password (`<graphics passwd=…>`). Default: none. */
+  readonly vncPassword?: string;
   readonly title?: string;
   /** Start right after defining. Default: true. */
   readonly start?: boolean;
@@ -120,11 +122,12 @@ export class TestDomains {
       return { type: 'pty' };
     });
     const vncKind = options.vnc ?? 'unix';
+    const password = options.vncPassword === undefined ? {} : { password: options.vncPassword };
     const vnc: VncSpec =
       vncKind === 'unix'
-        ? { type: 'unix', path: path.join(socketDir, 'vnc.sock') }
+        ? { type: 'unix', path: path.join(socketDir, 'vnc.sock'), ...password }
         : vncKind === 'tcp'
-          ? { type: 'tcp' }
+          ? { type: 'tcp', ...password }
           : null;
     const xml = domainXml({
       name,

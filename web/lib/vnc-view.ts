@@ -6,6 +6,7 @@ import { Retry } from './backoff.js';
 import { h } from './dom.js';
 import { COMBOS, SHIFT, strokesFor, typeableChars, type KeyStroke } from './keys.js';
 import { vncSocketPath, wsUrl } from './paths.js';
+import { VncPasswordPrompt } from './vnc-password.js';
 import { button, errorText, StatusLine, type ConsoleView } from './view.js';
 
 /** Characters per second for "paste as keystrokes": slow enough for a guest's input queue. */
@@ -32,6 +33,7 @@ export class VncView implements ConsoleView {
     placeholder: 'Text to type into the VM, one key press per character',
   });
   private readonly pasteProgress = h('span', { class: 'paste-progress', 'aria-live': 'polite' });
+  private readonly passwordPrompt = new VncPasswordPrompt();
   private rfb: RFB | null = null;
   private scale = true;
   private state = 'unknown';
@@ -110,6 +112,7 @@ export class VncView implements ConsoleView {
         paste,
         fullscreen,
       ),
+      this.passwordPrompt.el,
       this.pastePanel,
       this.screen,
     );
@@ -200,25 +203,25 @@ export class VncView implements ConsoleView {
     rfb.background = '#0b0d10';
     rfb.addEventListener('connect', () => {
       this.retry.backoff.reset();
+      this.passwordPrompt.accepted();
       this.status.set('connected', this.options.canType ? 'connected' : 'connected (view only)');
     });
     rfb.addEventListener('securityfailure', (event) => {
       const detail = (event as CustomEvent<{ reason?: string }>).detail;
       closeReason = `VNC authentication failed${detail.reason ? `: ${detail.reason}` : ''}`;
+      this.passwordPrompt.refused(`${closeReason}; try again`);
     });
-    let final = false;
     rfb.addEventListener('credentialsrequired', () => {
-      // Retrying would only ask again: stay disconnected and say why.
-      final = true;
-      rfb.disconnect();
+      this.status.set('waiting', 'the VNC server asks for a password');
+      void this.passwordPrompt.password().then((password) => {
+        if (this.rfb === rfb) rfb.sendCredentials({ password });
+      });
     });
     rfb.addEventListener('disconnect', () => {
       if (this.rfb === rfb) this.rfb = null;
+      this.passwordPrompt.cancel();
       this.options.expose?.(null);
-      if (this.disposed) return;
-      if (final)
-        this.status.set('disconnected', 'the VNC server asks for a password, which this page cannot give');
-      else this.waitAndRetry(closeReason || 'connection lost');
+      if (!this.disposed) this.waitAndRetry(closeReason || 'connection lost');
     });
     this.rfb = rfb;
     this.options.expose?.(rfb);

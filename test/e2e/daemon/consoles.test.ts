@@ -15,11 +15,15 @@ const users = {
   viewer: { name: 'victor', password: 'victor-pw', role: 'viewer' },
 } as const;
 
+/** QEMU's VNC authentication uses at most 8 characters. */
+const VNC_PASSWORD = 'sesame12';
+
 describe('real daemon, real guests, Chromium', () => {
   const domains = new TestDomains();
   let daemon: RunningDaemon;
   let guest: TestDomain;
   let spare: TestDomain;
+  let locked: TestDomain;
   const browsers: Browser[] = [];
 
   async function browserAs(user: { name: string; password: string }): Promise<Browser> {
@@ -39,6 +43,12 @@ describe('real daemon, real guests, Chromium', () => {
       title: 'Main guest',
     });
     spare = await domains.create({ label: 'e2e-spare', serials: ['pty'], vnc: 'none', start: false });
+    locked = await domains.create({
+      label: 'e2e-locked',
+      serials: ['pty'],
+      vnc: 'unix',
+      vncPassword: VNC_PASSWORD,
+    });
     daemon = await startDaemon({
       users: [users.operator, users.viewer],
       config: { discovery: { include: [`vwct-${runId()}-*`] } },
@@ -76,6 +86,29 @@ describe('real daemon, real guests, Chromium', () => {
     // Text on a black VGA screen lights a few thousand pixels; a blank canvas lights none.
     await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
     await saveScreenshot(page, 'console-vnc.png', true);
+  });
+
+  it('asks for the VNC password of a locked screen, says when it is wrong, then shows the screen', async () => {
+    // A viewer too must unlock the screen: the password guards watching, not typing.
+    const page = await (await browserAs(users.viewer)).context.newPage();
+    await page.goto(`${daemon.url}/console/${encodeURIComponent(locked.name)}`);
+    const form = page.locator('.password-panel');
+    await form.waitFor({ state: 'visible', timeout: 30_000 });
+    expect(await page.locator('.vnc-view .status').innerText()).toContain('asks for a password');
+    await form.locator('input').fill('wrong-pw');
+    await form.locator('input').press('Enter');
+    await waitFor(
+      'refusal said when the form shows again',
+      async () => (await form.isVisible()) && (await form.innerText()).includes('authentication failed'),
+      30_000,
+    );
+    expect(await litPixels(page)).toBe(0);
+    await saveScreenshot(page, 'console-vnc-password-refused.png', false);
+    await form.locator('input').fill(VNC_PASSWORD);
+    await form.locator('input').press('Enter');
+    await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
+    expect(await form.isVisible()).toBe(false);
+    await saveScreenshot(page, 'console-vnc-password.png', false);
   });
 
   let operatorPage: Page;
