@@ -5,8 +5,8 @@ import type { Role } from '../types.js';
 export interface ClientTransport {
   /** Console bytes. `done` runs once they left the process (or failed): the client's in-flight measure. */
   sendBinary(data: Buffer, done: () => void): void;
-  /** A control message (JSON text). */
-  sendText(text: string): void;
+  /** A control message (JSON text). `done` as for `sendBinary`: control bytes are bounded too. */
+  sendText(text: string, done: () => void): void;
   /** Ends the connection with a WebSocket close code and reason. */
   close(code: number, reason: string): void;
   /** Stop and restart reading this client's input (upstream backpressure). */
@@ -22,13 +22,22 @@ export class SerialClient {
   /** Bytes handed to the transport and not yet reported `done`. */
   inflight = 0;
   /**
+   * The same for control messages, apart: a reader at full pace has `inflight` near the limit,
+   * which must not count against it; a client that stops reading while the VM is quiet still
+   * receives presence and lock changes, which must not pile up without bound.
+   */
+  controlInflight = 0;
+  /**
    * History backlog granted at attach (replaying history is not falling behind); it only
    * shrinks as the client catches up, so afterwards the queue limit alone applies.
    */
   allowance: number;
   /** Fell behind (policy resync): nothing is sent until its in-flight bytes are written. */
   behind = false;
-  /** Control messages held back while behind; the latest state is sent on resync. */
+  /**
+   * State messages held back while behind or while its control bytes in flight exceed the
+   * limit; the latest state is sent once it catches up.
+   */
   readonly deferred = new Set<Deferred>();
   /** Already told (once per lock change) that its input was dropped. */
   toldLockRefused = false;

@@ -375,8 +375,7 @@ export class SerialMux {
     const from = client.offset;
     client.offset = end;
     if (from < end) this.gap(client, from, end, 'slow-client');
-    for (const kind of client.deferred) this.sendState(client, kind);
-    client.deferred.clear();
+    this.sendDeferred(client);
   }
 
   /**
@@ -398,7 +397,7 @@ export class SerialMux {
       // Dropped; say who has the lock, once per lock change (not once per keystroke).
       if (!client.toldLockRefused) {
         client.toldLockRefused = true;
-        this.sendState(client, 'lock');
+        this.offerState(client, 'lock');
       }
       return;
     }
@@ -409,7 +408,7 @@ export class SerialMux {
     if (client.closed) return;
     if (message.type === 'take-lock') {
       if (client.role === 'operator' && this.lockHolder !== client) this.setLock(client);
-      else this.sendState(client, 'lock');
+      else this.offerState(client, 'lock');
     } else if (this.lockHolder === client) {
       this.setLock(null);
     }
@@ -464,9 +463,45 @@ export class SerialMux {
 
   /** Sends the current state of `kind` to every client; those behind get it when they resync. */
   private broadcast(kind: Deferred): void {
-    for (const client of this.clients.values()) {
-      if (client.behind) client.deferred.add(kind);
-      else this.sendState(client, kind);
+    for (const client of this.clients.values()) this.offerState(client, kind);
+  }
+
+  /**
+   * Sends the state of `kind` now, or holds it back (coalesced: only the latest state is sent)
+   * while the client is behind or has more control bytes in flight than its limit, so one that
+   * stops reading costs O(1) however often presence or the lock change. Under the disconnect
+   * policy such a client is closed instead, as for console bytes.
+   */
+  private offerState(client: SerialClient, kind: Deferred): void {
+    if (client.closed) return;
+    if (!client.behind && !this.controlCongested(client)) {
+      this.sendState(client, kind);
+      return;
+    }
+    if (!client.behind && this.options.slowClientPolicy === 'disconnect') {
+      this.closeClient(
+        client,
+        new VwcError(
+          'VWC_ERR_CLIENT_TOO_SLOW',
+          `client left more than ${this.options.clientQueueBytes} bytes of control messages unread`,
+        ),
+      );
+      return;
+    }
+    client.deferred.add(kind);
+  }
+
+  private controlCongested(client: SerialClient): boolean {
+    return client.controlInflight > this.options.clientQueueBytes;
+  }
+
+  /** Sends the held-back states, one by one while the client is not congested again. */
+  private sendDeferred(client: SerialClient): void {
+    for (const kind of [...client.deferred]) {
+      if (client.closed || client.behind || this.controlCongested(client)) return;
+      // A transport may report `done` synchronously and re-enter: it may have sent this one.
+      if (!client.deferred.delete(kind)) continue;
+      this.sendState(client, kind);
     }
   }
 
@@ -485,8 +520,15 @@ export class SerialMux {
     }
   }
 
+  /** Always sends (hello, gap and error are bounded by the console-byte logic); see offerState. */
   private sendControl(client: SerialClient, message: ServerMessage): void {
-    client.transport.sendText(encode(message));
+    const text = encode(message);
+    const bytes = Buffer.byteLength(text);
+    client.controlInflight += bytes;
+    client.transport.sendText(text, () => {
+      client.controlInflight -= bytes;
+      if (client.deferred.size > 0) this.sendDeferred(client);
+    });
   }
 
   private holderInfo(): LockHolder | null {

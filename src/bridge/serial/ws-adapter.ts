@@ -43,8 +43,14 @@ export function webSocketTransport(ws: WebSocket): ClientTransport {
         done();
       });
     },
-    sendText: (text) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    sendText: (text, done) => {
+      if (ws.readyState !== WebSocket.OPEN) {
+        done();
+        return;
+      }
+      ws.send(text, () => {
+        done();
+      });
     },
     close: (code, reason) => {
       closeSoon(ws, code, reason);

@@ -173,16 +173,24 @@ export class FakeClient implements ClientTransport {
 
   constructor(public mode: 'prompt' | 'stalled' = 'prompt') {}
 
+  /** Bytes (binary and text) handed to this transport so far. */
+  handedBytes = 0;
+
   sendBinary(data: Buffer, done: () => void): void {
     this.frames.push(data);
     this.log.push(data);
-    if (this.mode === 'prompt') done();
-    else this.waiting.push(done);
+    this.handed(data.length, done);
   }
-  sendText(text: string): void {
+  sendText(text: string, done: () => void): void {
     const message = JSON.parse(text) as ServerMessage;
     this.messages.push(message);
     this.log.push(message);
+    this.handed(Buffer.byteLength(text), done);
+  }
+  private handed(bytes: number, done: () => void): void {
+    this.handedBytes += bytes;
+    if (this.mode === 'prompt') done();
+    else this.waiting.push(done);
   }
   close(code: number, reason: string): void {
     this.closedWith = { code, reason };

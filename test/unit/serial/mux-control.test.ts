@@ -1,0 +1,92 @@
+// Control messages (presence, lock, vm) to a client that stops reading while the VM prints
+// nothing: they must be bounded like console bytes, not pile up in the WebSocket's buffer.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SerialMux, serialOptions, type SerialOptions } from '../../../src/bridge/serial/index.js';
+import type { ConsoleSession } from '../../../src/bridge/types.js';
+import { FakeClient, FakeConnector, makeVm, settle, silentLogger } from './fakes.js';
+
+const alice: ConsoleSession = { user: 'alice', role: 'operator', clientAddress: '127.0.0.1' };
+const bob: ConsoleSession = { user: 'bob', role: 'operator', clientAddress: '127.0.0.1' };
+const eve: ConsoleSession = { user: 'eve', role: 'viewer', clientAddress: '127.0.0.1' };
+const LIMIT = 4096;
+/** Far above any one control message these tests produce (a presence of three clients). */
+const ONE_MESSAGE = 1024;
+
+async function runningMux(options: Partial<SerialOptions>): Promise<SerialMux> {
+  const connector = new FakeConnector();
+  const mux = new SerialMux({
+    vmName: 'vm1',
+    index: 0,
+    options: serialOptions({ coalesceMs: 0, clientQueueBytes: LIMIT, ...options }),
+    connector: connector.connect,
+    logger: silentLogger,
+  });
+  mux.update(makeVm('vm1', 'running', 1));
+  await settle();
+  return mux;
+}
+
+/** Other windows come and go, each taking the lock: a presence and two lock changes per visit. */
+function churn(mux: SerialMux, visits: number): void {
+  for (let i = 0; i < visits; i += 1) {
+    const other = mux.attach(new FakeClient(), alice, {});
+    other.input(Buffer.from('x'));
+    vi.advanceTimersByTime(60);
+    other.detach();
+    vi.advanceTimersByTime(60);
+  }
+}
+
+describe('SerialMux control messages to a stalled client', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds them back while it does not read, then sends the current state', async () => {
+    const mux = await runningMux({ slowClientPolicy: 'resync' });
+    const stalled = new FakeClient('stalled');
+    mux.attach(stalled, eve, {});
+    churn(mux, 1000);
+    expect(stalled.handedBytes).toBeLessThan(LIMIT + ONE_MESSAGE);
+    mux.attach(new FakeClient(), bob, {}).input(Buffer.from('y'));
+    vi.advanceTimersByTime(60);
+    expect(stalled.handedBytes).toBeLessThan(LIMIT + ONE_MESSAGE);
+
+    stalled.release();
+    expect(stalled.of('lock').at(-1)!.holder).toMatchObject({ user: 'bob' });
+    expect(stalled.of('presence').at(-1)).toMatchObject({
+      count: 2,
+      clients: [
+        { user: 'eve', role: 'viewer' },
+        { user: 'bob', role: 'operator' },
+      ],
+    });
+    expect(stalled.closedWith).toBeNull();
+    // Reading again, it hears of changes at once.
+    mux.attach(new FakeClient(), alice, {}).control({ type: 'take-lock' });
+    expect(stalled.of('lock').at(-1)!.holder).toMatchObject({ user: 'alice' });
+  });
+
+  it('closes it as too slow under the disconnect policy', async () => {
+    const mux = await runningMux({ slowClientPolicy: 'disconnect' });
+    const stalled = new FakeClient('stalled');
+    mux.attach(stalled, eve, {});
+    churn(mux, 1000);
+    expect(stalled.handedBytes).toBeLessThan(LIMIT + 2 * ONE_MESSAGE);
+    expect(stalled.closedWith?.code).toBe(4104);
+    expect(stalled.of('error').at(-1)).toMatchObject({ code: 'VWC_ERR_CLIENT_TOO_SLOW' });
+    expect(mux.clientCount).toBe(0);
+  });
+
+  it('still answers a client that reads, however much it is told', async () => {
+    const mux = await runningMux({ slowClientPolicy: 'disconnect' });
+    const reader = new FakeClient();
+    mux.attach(reader, eve, {});
+    churn(mux, 1000);
+    expect(reader.closedWith).toBeNull();
+    expect(reader.of('presence').length).toBeGreaterThanOrEqual(1000);
+  });
+});
