@@ -67,7 +67,7 @@ export async function startDaemon(
     url = await web.listen();
   } catch (error) {
     // Whatever started must not outlive a failed start (the `virsh event` child, serial sources).
-    for (const step of [() => hub?.stop(SHUTDOWN_REASON), () => discovery.stop()]) {
+    for (const step of [() => hub?.stop(SHUTDOWN_REASON), () => discovery.stop(), () => users.close()]) {
       try {
         await step();
       } catch (stopError) {
@@ -88,6 +88,7 @@ export async function startDaemon(
         ['http', () => web.shutdown(reason)],
         ['hub', () => started.stop(reason)],
         ['discovery', () => discovery.stop()],
+        ['users', () => users.close()],
       ];
       for (const [part, step] of steps) {
         try {

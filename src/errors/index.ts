@@ -119,7 +119,8 @@ export const ERRORS = {
   VWC_ERR_RATE_LIMITED: {
     http: 429,
     ws: 1008,
-    summary: 'Too many failed logins from this address; wait for Retry-After seconds.',
+    summary:
+      'Too many failed logins from this address, or too many password checks waiting; wait for Retry-After seconds.',
   },
   VWC_ERR_USERS_FILE: {
     http: 500,

@@ -3,6 +3,11 @@
 export { createHttpApp, type HttpApp, type HttpConfig, type HttpDeps } from './app.js';
 export { createWebServer, type WebServer, type WebServerDeps } from './server.js';
 export { UserStore, type AuthenticatedUser } from './auth/users.js';
+export {
+  createPasswordChecker,
+  type PasswordChecker,
+  type PasswordCheckerOptions,
+} from './auth/password-check.js';
 export { ensureUsersFile, setUser, parseUsersFile, BCRYPT_COST } from './auth/htpasswd.js';
 export { createLogger, safeUrl, REDACT_PATHS } from './log.js';
 export { globToRegExp, type Principal } from './access.js';

@@ -6,7 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { BasicStrategy } from 'passport-http';
 import type { Logger } from 'pino';
-import { VwcError } from '../../errors/index.js';
+import { VwcError, isVwcError } from '../../errors/index.js';
 import type { AccessPolicy, Principal } from '../access.js';
 import type { ClientInfo, ClientResolver } from '../client.js';
 import { sendError } from '../respond.js';
@@ -97,11 +97,18 @@ export class Authenticator {
     if (retryAfter > 0) return Promise.resolve({ kind: 'limited', retryAfter });
     const check = users
       .verify(user, password)
-      .then((found): PasswordCheck => {
-        if (found) return { kind: 'ok', user: found };
-        this.failed(client, user, via);
-        return { kind: 'failed' };
-      })
+      .then(
+        (found): PasswordCheck => {
+          if (found) return { kind: 'ok', user: found };
+          this.failed(client, user, via);
+          return { kind: 'failed' };
+        },
+        (error: unknown): PasswordCheck => {
+          // Too many checks waiting for the bcrypt worker: a 429, not a failed login.
+          if (isVwcError(error, 'VWC_ERR_RATE_LIMITED')) return { kind: 'limited', retryAfter: 1 };
+          throw error;
+        },
+      )
       .finally(() => {
         slot.delete(key);
         if (slot.size === 0) this.inFlight.delete(address);

@@ -1,12 +1,13 @@
 // Checks user names and passwords against the users file. The file is re-read when it changes
 // on disk (so `virt-webconsole passwd` takes effect without a restart). bcrypt is slow on
-// purpose; a successful check is remembered per (user, password, hash) so that a page's dozen
-// asset requests do not cost a dozen bcrypt rounds. A changed hash invalidates the memory.
+// purpose and runs in a worker thread (password-check.ts); a successful check is remembered per
+// (user, password, hash) so that a page's dozen asset requests do not cost a dozen bcrypt
+// rounds. A changed hash invalidates the memory.
 import { createHmac, randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import bcrypt from 'bcryptjs';
 import type { Role } from '../../bridge/types.js';
 import { readUsersFile, type UserEntry } from './htpasswd.js';
+import { createPasswordChecker, type PasswordChecker } from './password-check.js';
 
 export interface AuthenticatedUser {
   readonly name: string;
@@ -25,6 +26,7 @@ export class UserStore {
   constructor(
     private readonly file: string,
     private readonly defaultRole: Role,
+    private readonly checker: PasswordChecker = createPasswordChecker(),
   ) {
     this.reload();
   }
@@ -39,17 +41,23 @@ export class UserStore {
     this.verified.clear();
   }
 
+  /** Null for a wrong name or password; rejects with VWC_ERR_RATE_LIMITED when too many checks wait. */
   async verify(name: string, password: string): Promise<AuthenticatedUser | null> {
     this.reload();
     const entry = this.users.get(name);
     const key = createHmac('sha256', this.secret).update(name).update('\0').update(password).digest('base64');
     if (entry && this.verified.get(key) === entry.hash) return this.toUser(entry);
     // Unknown users still cost one bcrypt round, so timing does not tell which names exist.
-    const ok = await bcrypt.compare(password, entry?.hash ?? DUMMY_HASH);
+    const ok = await this.checker.compare(password, entry?.hash ?? DUMMY_HASH);
     if (!ok || !entry) return null;
     if (this.verified.size >= MAX_REMEMBERED) this.verified.clear();
     this.verified.set(key, entry.hash);
     return this.toUser(entry);
+  }
+
+  /** Stops the password checker's worker thread. */
+  close(): Promise<void> {
+    return this.checker.close();
   }
 
   private toUser(entry: UserEntry): AuthenticatedUser {

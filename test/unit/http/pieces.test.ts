@@ -110,14 +110,25 @@ describe('tickets', () => {
 });
 
 describe('ticket memory', () => {
+  const ref = { kind: 'vnc', domain: 'web-1' } as const;
+
   it('keeps at most 10 000 outstanding tickets, dropping the oldest', () => {
     const store = new TicketStore(10_000, () => 0);
-    const ref = { kind: 'vnc', domain: 'web-1' } as const;
-    const first = store.issue('alice', 'operator', ref).ticket;
-    const second = store.issue('alice', 'operator', ref).ticket;
-    for (let i = 0; i < 9_999; i++) store.issue('alice', 'operator', ref);
+    const first = store.issue('user-0', 'operator', ref).ticket;
+    const second = store.issue('user-1', 'operator', ref).ticket;
+    for (let i = 0; i < 9_999; i++) store.issue(`user-${i % 500}`, 'operator', ref);
     expect(store.redeem(first, ref)).toBeNull();
     expect(store.redeem(second, ref)).not.toBeNull();
+  });
+
+  it('keeps at most 64 per user, so one user cannot push out the tickets of others', () => {
+    const store = new TicketStore(10_000, () => 0);
+    const alices = store.issue('alice', 'operator', ref).ticket;
+    const mallorys = Array.from({ length: 20_000 }, () => store.issue('mallory', 'operator', ref).ticket);
+    expect(store.redeem(alices, ref)).toMatchObject({ user: 'alice' });
+    expect(store.redeem(mallorys[0]!, ref)).toBeNull();
+    expect(store.redeem(mallorys.at(-64)!, ref)).toMatchObject({ user: 'mallory' });
+    expect(store.redeem(mallorys.at(-65)!, ref)).toBeNull();
   });
 });
 
