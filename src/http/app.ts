@@ -35,6 +35,8 @@ export interface HttpDeps {
   /** Clock for tickets and the rate limiter (ms). */
   readonly now?: () => number;
   readonly heartbeatMs?: number;
+  /** Unsent bytes past which an event stream is cut (default 1 MiB; the page reconnects). */
+  readonly eventsMaxBufferedBytes?: number;
 }
 
 export interface HttpApp {
@@ -103,7 +105,16 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     }
     next();
   });
-  app.get('/api/events', eventsHandler({ registry, hub, heartbeatMs: deps.heartbeatMs ?? 15_000, streams }));
+  app.get(
+    '/api/events',
+    eventsHandler({
+      registry,
+      hub,
+      heartbeatMs: deps.heartbeatMs ?? 15_000,
+      maxBufferedBytes: deps.eventsMaxBufferedBytes ?? 1024 * 1024,
+      streams,
+    }),
+  );
   app.use('/api', apiRouter({ registry, hub, tickets, logger }));
   app.use(pagesRouter(config.webDir));
   app.use(() => {

@@ -1,5 +1,7 @@
 // Server-sent events for the list page: a snapshot, then registry changes, each filtered by the
-// caller's ACL, and a comment line as heartbeat so proxies keep the stream open.
+// caller's ACL, and a comment line as heartbeat so proxies keep the stream open. A page that stops
+// reading has its stream cut once too much is buffered for it: its EventSource reconnects by
+// itself and gets a fresh snapshot, so nothing is lost and the daemon's memory stays bounded.
 import type { Request, Response } from 'express';
 import type { ConsoleHub } from '../../bridge/types.js';
 import type { SourceStatus, Vm, VmRegistry } from '../../discovery/types.js';
@@ -10,6 +12,8 @@ export interface EventsDeps {
   readonly registry: VmRegistry;
   readonly hub: ConsoleHub;
   readonly heartbeatMs: number;
+  /** Unsent bytes (response + socket buffers) past which the stream is cut. */
+  readonly maxBufferedBytes: number;
   /** Open streams, so shutdown can end them. */
   readonly streams: Set<Response>;
 }
@@ -25,9 +29,17 @@ export function eventsHandler(deps: EventsDeps): (req: Request, res: Response) =
     });
     // Shutdown ends the stream before discovery stops: writing after end would emit an 'error'
     // on the response that nothing listens to (an uncaught exception).
-    const send = (event: string, data: unknown): void => {
+    const write = (text: string): void => {
       if (res.writableEnded || res.destroyed) return;
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (res.writableLength > deps.maxBufferedBytes) {
+        // Not reading: cut it (req 'close' below cleans up) rather than buffer every change.
+        res.destroy();
+        return;
+      }
+      res.write(text);
+    };
+    const send = (event: string, data: unknown): void => {
+      write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     send('snapshot', {
       domains: visibleItems(registry.snapshot(), principal, hub),
@@ -51,7 +63,7 @@ export function eventsHandler(deps: EventsDeps): (req: Request, res: Response) =
     registry.on('vm-removed', onRemoved);
     registry.on('source-status', onSource);
     const heartbeat = setInterval(() => {
-      if (!res.writableEnded && !res.destroyed) res.write(': heartbeat\n\n');
+      write(': heartbeat\n\n');
     }, deps.heartbeatMs);
     deps.streams.add(res);
     req.on('close', () => {
