@@ -5,7 +5,7 @@ import type { GuestImage } from './guest.js';
 export type SerialSpec =
   | { readonly type: 'pty' }
   | { readonly type: 'unix'; readonly path: string }
-  | { readonly type: 'tcp'; readonly port: number };
+  | { readonly type: 'tcp'; readonly port: number; readonly protocol?: 'raw' | 'telnet' };
 
 export type VncSpec =
   | { readonly type: 'unix'; readonly path: string; readonly password?: string }
@@ -40,7 +40,7 @@ function serialXml(spec: SerialSpec, port: number): string {
     case 'tcp':
       return (
         `<serial type='tcp'><source mode='bind' host='127.0.0.1' service='${spec.port}'/>` +
-        `<protocol type='raw'/>${target}</serial>`
+        `<protocol type='${spec.protocol ?? 'raw'}'/>${target}</serial>`
       );
   }
 }

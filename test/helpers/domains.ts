@@ -27,7 +27,8 @@ export function freeTcpPort(): number {
   return 20000 + ((Number(runId()) * 37 + tcpPortCounter * 7) % 20000);
 }
 
-export type SerialKind = 'pty' | 'unix' | 'tcp';
+/** `telnet` is a TCP socket with `<protocol type='telnet'/>`. */
+export type SerialKind = 'pty' | 'unix' | 'tcp' | 'telnet';
 
 export interface CreateOptions {
   /** Label in the name, for humans reading `virsh list`. */
@@ -118,7 +119,9 @@ export class TestDomains {
 
     const serials: SerialSpec[] = (options.serials ?? ['pty']).map((kind, port) => {
       if (kind === 'unix') return { type: 'unix', path: path.join(socketDir, `serial${port}.sock`) };
-      if (kind === 'tcp') return { type: 'tcp', port: freeTcpPort() };
+      if (kind === 'tcp' || kind === 'telnet') {
+        return { type: 'tcp', port: freeTcpPort(), protocol: kind === 'telnet' ? 'telnet' : 'raw' };
+      }
       return { type: 'pty' };
     });
     const vncKind = options.vnc ?? 'unix';

@@ -5,6 +5,7 @@ import type { SerialSource } from '../../discovery/types.js';
 import { connectPty } from './pty.js';
 import { connectQemuWebsocket } from './qemu-websocket.js';
 import { connectStream, describeTarget, socketUpstream } from './socket.js';
+import { TelnetDecoder, telnetEncode } from './telnet.js';
 import type { SerialUpstream, UpstreamHandlers } from './types.js';
 
 export type { SerialUpstream, StreamTarget, UpstreamHandlers } from './types.js';
@@ -24,7 +25,9 @@ export function unsupportedReason(source: SerialSource): string | null {
       return source.mode === 'bind' ? null : 'the UNIX socket is in connect mode (QEMU would dial us)';
     case 'tcp':
       if (source.mode !== 'bind') return 'the TCP socket is in connect mode (QEMU would dial us)';
-      return source.protocol === 'raw' ? null : `TCP protocol ${source.protocol} is not supported (only raw)`;
+      return source.protocol === 'raw' || source.protocol === 'telnet'
+        ? null
+        : `TCP protocol ${source.protocol} is not supported (only raw and telnet)`;
     case 'unsupported':
       return `serial type ${source.type} cannot be attached`;
   }
@@ -46,10 +49,14 @@ export const connectSerial: SerialConnector = async (source, handlers) => {
         source.kind === 'unix'
           ? ({ transport: 'unix', path: source.path } as const)
           : ({ transport: 'tcp', host: source.host, port: source.port } as const);
+      // Telnet (QEMU's `telnet=on`): commands stripped from output, 0xFF doubled in input.
+      const telnet = source.kind === 'tcp' && source.protocol === 'telnet' ? new TelnetDecoder() : null;
       const socket = await connectStream(target, 5000, (chunk) => {
-        handlers.data(chunk);
+        const data = telnet ? telnet.decode(chunk) : chunk;
+        if (data.length > 0) handlers.data(data);
       });
-      return socketUpstream(socket, describeTarget(target), handlers);
+      const description = `${telnet ? 'telnet ' : ''}${describeTarget(target)}`;
+      return socketUpstream(socket, description, handlers, telnet ? telnetEncode : undefined);
     }
     case 'unsupported':
       throw new Error(`serial type ${source.type} cannot be attached`);

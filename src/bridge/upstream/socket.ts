@@ -60,11 +60,15 @@ export function connectStream(
   });
 }
 
-/** Wraps a socket connected with `onData` as a serial upstream; reading starts at once. */
+/**
+ * Wraps a socket connected with `onData` as a serial upstream; reading starts at once. `encode`
+ * turns console input into what the socket expects (telnet escaping).
+ */
 export function socketUpstream(
   socket: net.Socket,
   description: string,
   handlers: UpstreamHandlers,
+  encode: (data: Buffer) => Buffer = (data) => data,
 ): SerialUpstream {
   let done = false;
   const finish = (error: Error | null): void => {
@@ -85,7 +89,7 @@ export function socketUpstream(
   socket.resume();
   return {
     description,
-    write: (data) => socket.write(data),
+    write: (data) => socket.write(encode(data)),
     pause: () => {
       socket.pause();
     },

@@ -1,5 +1,6 @@
 // The serial mux against a real guest, for each kind of serial source: history from boot, many
 // windows, the write lock, a restart under attached clients, and a client that never reads.
+// `telnet` is a TCP chardev with protocol telnet: QEMU's negotiation must not reach the history.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDomains, type SerialKind, type TestDomain } from '../../helpers/domains.js';
 import { BOOT_BANNER } from '../../helpers/guest.js';
@@ -7,7 +8,7 @@ import { ConsoleClient, prompt, SerialServer, until } from './harness.js';
 
 const QUEUE = 64 * 1024;
 
-describe.each(['pty', 'unix', 'tcp'] as const)('serial console over %s', (kind: SerialKind) => {
+describe.each(['pty', 'unix', 'tcp', 'telnet'] as const)('serial console over %s', (kind: SerialKind) => {
   const domains = new TestDomains();
   let server: SerialServer;
   let domain: TestDomain;
@@ -49,6 +50,8 @@ describe.each(['pty', 'unix', 'tcp'] as const)('serial console over %s', (kind: 
     });
     // The kernel's first lines come before the banner: the history starts at the boot.
     expect(alice.text.indexOf('Linux version')).toBeLessThan(alice.text.indexOf(BOOT_BANNER));
+    // Console text only: no telnet negotiation (IAC is 0xFF) in what the guest printed.
+    expect(server.hub.readSerialHistory(domain.name, 0, 0, 4 << 20)!.data.includes(0xff)).toBe(false);
   });
 
   it('round-trips echo through the lock holder; ESC[6n is answered once with two operator windows', async () => {

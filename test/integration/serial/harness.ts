@@ -81,8 +81,9 @@ export class SerialServer {
     const sources = await Promise.all(
       kinds.map(async (kind, i): Promise<SerialSource> => {
         if (kind === 'unix') return { kind: 'unix', path: domain.serialPaths[i]!, mode: 'bind' };
-        if (kind === 'tcp') {
-          return { kind: 'tcp', host: '127.0.0.1', port: domain.tcpPorts[i]!, mode: 'bind', protocol: 'raw' };
+        if (kind === 'tcp' || kind === 'telnet') {
+          const protocol = kind === 'telnet' ? 'telnet' : 'raw';
+          return { kind: 'tcp', host: '127.0.0.1', port: domain.tcpPorts[i]!, mode: 'bind', protocol };
         }
         return { kind: 'pty', path: running ? await domain.ptyPath(i) : null };
       }),
