@@ -1,5 +1,6 @@
 // The WebSocket side without a guest: refusals and limits with their close codes, and the QEMU
-// websocket chardev connector against a stand-in server (16-byte binary input frames).
+// websocket chardev connector against a stand-in server that records the frames it gets (16-byte
+// binary input frames); qemu-websocket.test.ts runs the connector against a real QEMU.
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
