@@ -1,6 +1,7 @@
 // Every door needs credentials: routes, static assets, API, event stream and upgrades; wrong
 // passwords are counted per client address and the sixth try is refused with 429.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPasswordChecker } from '../../../src/http/index.js';
 import {
   ALICE,
   basic,
@@ -152,6 +153,28 @@ describe('parallel logins', () => {
       ),
     );
     expect(answers).toEqual(Array.from({ length: 8 }, () => 200));
+  });
+});
+
+describe('password checks waiting for the bcrypt worker', () => {
+  it('answer 429 with Retry-After beyond the limit, not 401 or 500, and count no failure', async () => {
+    // A waiting limit of 0: every check is "one too many", on pages and upgrades alike.
+    const checker = createPasswordChecker({ maxPending: 0 });
+    const h = await startHarness({ passwordChecker: checker });
+    try {
+      h.registry.set(fakeVm('web-1'));
+      const res = await fetch(`${h.base}/api/session`, { headers: { authorization: ALICE } });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('1');
+      const refused = await expectRefused(
+        tryUpgrade(`${h.wsBase}/ws/serial/web-1/0`, { authorization: ALICE, origin: h.base }),
+      );
+      expect(refused).toEqual({ status: 429, code: 'VWC_ERR_RATE_LIMITED' });
+      expect(h.logs.lines.filter((l) => l.msg === 'login failed')).toHaveLength(0);
+    } finally {
+      await h.close();
+      await checker.close();
+    }
   });
 });
 

@@ -17,7 +17,7 @@ import type { Vm } from '../../../src/discovery/types.js';
 import { FakeRegistry } from '../serial/fakes.js';
 import { VwcError } from '../../../src/errors/index.js';
 import { createWebServer, setUser, UserStore, type WebServer } from '../../../src/http/index.js';
-import type { HttpConfig } from '../../../src/http/index.js';
+import type { HttpConfig, PasswordChecker } from '../../../src/http/index.js';
 
 export function fakeVm(name: string, overrides: Partial<Vm> = {}): Vm {
   return {
@@ -154,6 +154,8 @@ export interface HarnessOptions {
   readonly config?: Partial<HttpConfig>;
   readonly tls?: { cert: string; key: string };
   readonly webFiles?: Record<string, string>;
+  /** The bcrypt worker the user store checks passwords with (default: its own). */
+  readonly passwordChecker?: PasswordChecker;
 }
 
 export function basic(user: string, password: string): string {
@@ -206,7 +208,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     registry,
     hub,
-    users: new UserStore(usersFile, 'viewer'),
+    users: new UserStore(usersFile, 'viewer', options.passwordChecker),
     listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     now: () => clock,
     heartbeatMs: 200,
