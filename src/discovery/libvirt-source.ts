@@ -165,9 +165,9 @@ export class LibvirtSource implements VmSource {
     this.stream = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    // Watchers first, so nothing new is queued; then let what is queued finish.
+    // Watchers first, so nothing new is queued; then wait only for the task that is running.
     await this.backend?.stop?.();
-    await this.queue.idle();
+    await this.queue.close();
     this.backend = null;
   }
 }

@@ -102,7 +102,7 @@ export class SocketFolderSource implements VmSource {
     this.timer = this.debounce = null;
     const watchers = this.watchers.splice(0);
     await Promise.all(watchers.map((w) => w.close()));
-    await this.queue.idle();
+    await this.queue.close();
     this.sink = null;
   }
 
