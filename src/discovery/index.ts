@@ -94,6 +94,8 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     async stop() {
       const stopping = started;
       started = [];
+      // A hung libvirtd must not hold the shutdown: virsh calls under way end now.
+      virsh.cancelAll();
       await Promise.all(stopping.map((source) => source.stop()));
     },
   };

@@ -21,7 +21,8 @@ export class TaskQueue {
       try {
         await task();
       } catch (error) {
-        this.logger.error({ err: error, task: key }, 'discovery task failed');
+        // After close, failures are the cancelled virsh calls of a shutdown.
+        if (!this.closed) this.logger.error({ err: error, task: key }, 'discovery task failed');
       }
     });
     return this.tail;

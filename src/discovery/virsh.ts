@@ -47,6 +47,11 @@ export interface VirshRunner {
   spawn(args: readonly string[]): VirshProcess;
   /** Resolves when the binary exists and runs; VWC_ERR_VIRSH_MISSING otherwise. */
   checkAvailable(): Promise<void>;
+  /**
+   * Kills the commands running now and refuses later ones (VWC_ERR_VIRSH_FAILED, "cancelled"):
+   * for shutdown, which must not wait out a timeout per call when libvirtd hangs.
+   */
+  cancelAll(): void;
 }
 
 export interface VirshRunnerOptions {
@@ -110,15 +115,26 @@ export function createVirshRunner(options: VirshRunnerOptions): VirshRunner {
     maxOutputBytes: options.maxOutputBytes ?? 16 << 20,
   };
 
+  const cancel = new AbortController();
+  const cancelled = (argv: readonly string[]): VirshError =>
+    new VirshError('VWC_ERR_VIRSH_FAILED', `virsh ${argv.join(' ')}: cancelled`, argv, '');
+
   function exec(argv: readonly string[], run: VirshRunOptions = {}): Promise<string> {
     const timeoutMs = run.timeoutMs ?? defaults.timeoutMs;
+    if (cancel.signal.aborted) return Promise.reject(cancelled(argv));
     return new Promise((resolve, reject) => {
       execFile(
         binary,
         argv,
-        { timeout: timeoutMs, maxBuffer: run.maxOutputBytes ?? defaults.maxOutputBytes, encoding: 'utf8' },
+        {
+          timeout: timeoutMs,
+          maxBuffer: run.maxOutputBytes ?? defaults.maxOutputBytes,
+          encoding: 'utf8',
+          signal: cancel.signal,
+        },
         (error, stdout, stderr) => {
-          if (error) reject(toVirshError(error, binary, argv, stderr, timeoutMs));
+          if (error && cancel.signal.aborted) reject(cancelled(argv));
+          else if (error) reject(toVirshError(error, binary, argv, stderr, timeoutMs));
           else resolve(stdout);
         },
       );
@@ -131,6 +147,9 @@ export function createVirshRunner(options: VirshRunnerOptions): VirshRunner {
     spawn: (args) => spawnVirsh(binary, ['-c', options.uri, ...args]),
     checkAvailable: async () => {
       await exec(['--version']);
+    },
+    cancelAll: () => {
+      cancel.abort();
     },
   };
 }

@@ -47,6 +47,10 @@ export class FakeVirsh implements VirshRunner {
   async checkAvailable(): Promise<void> {
     // Always there.
   }
+  cancelled = false;
+  cancelAll(): void {
+    this.cancelled = true;
+  }
   get last(): FakeProcess {
     const proc = this.processes.at(-1);
     if (!proc) throw new Error('nothing spawned');

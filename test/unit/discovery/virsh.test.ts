@@ -44,6 +44,17 @@ describe('virsh runner', () => {
     expect(error.code).toBe('VWC_ERR_VIRSH_TIMEOUT');
   });
 
+  it('cancels a hung command at once and refuses new ones after cancelAll', async () => {
+    const own = createVirshRunner({ uri: 'qemu:///test', binary: FAKE, timeoutMs: 60_000 });
+    const hung = rejection(own.run(['sleep']));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the child is running
+    own.cancelAll();
+    const error = await hung;
+    expect(error.code).toBe('VWC_ERR_VIRSH_FAILED');
+    expect(error.message).toMatch(/cancelled/);
+    expect((await rejection(own.run(['echo-args']))).message).toMatch(/cancelled/);
+  });
+
   it('stops at the output limit with VWC_ERR_VIRSH_OUTPUT_LIMIT', async () => {
     const error = await rejection(runner.run(['big']));
     expect(error.code).toBe('VWC_ERR_VIRSH_OUTPUT_LIMIT');
