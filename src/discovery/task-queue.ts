@@ -22,7 +22,7 @@ export class TaskQueue {
         await task();
       } catch (error) {
         // After close, failures are the cancelled virsh calls of a shutdown.
-        if (!this.closed) this.logger.error({ err: error, task: key }, 'discovery task failed');
+        if (!this.isClosed()) this.logger.error({ err: error, task: key }, 'discovery task failed');
       }
     });
     return this.tail;
@@ -31,6 +31,11 @@ export class TaskQueue {
   /** Resolves when everything queued so far has run. */
   idle(): Promise<void> {
     return this.tail;
+  }
+
+  /** Read through a call: a task may close the queue while it runs. */
+  private isClosed(): boolean {
+    return this.closed;
   }
 
   /** Runs nothing more: tasks not yet started are dropped. Resolves when the running one ends. */
