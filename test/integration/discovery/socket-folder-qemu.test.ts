@@ -1,13 +1,13 @@
 // The socket-folder source finds a QEMU started by hand (no libvirt), sees it stop when it is
 // killed (its socket files stay and refuse), and forgets it when the files go.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscovery, type Discovery, type Vm } from '../../../src/discovery/index.js';
 import { readGreeting } from '../../helpers/console-io.js';
-import { guestImage } from '../../helpers/guest.js';
+import { spawnHandQemu } from '../../helpers/guest.js';
 import { waitForVm } from '../../unit/discovery/registry-wait.js';
 
 describe('socket-folder source with a QEMU started by hand', () => {
@@ -33,36 +33,14 @@ describe('socket-folder source with a QEMU started by hand', () => {
     const { registry } = discovery;
     expect(registry.snapshot()).toEqual([]);
 
-    const guest = guestImage();
     const socket = (file: string): string => path.join(dir, file);
-    qemu = spawn(
-      'qemu-system-x86_64',
-      [
-        ...[
-          '-machine',
-          'pc',
-          '-accel',
-          'tcg,tb-size=32',
-          '-m',
-          '128',
-          '-display',
-          'none',
-          '-monitor',
-          'none',
-        ],
-        ...['-vnc', `unix:${socket(`${name}.vnc`)}`],
-        ...[
-          '-chardev',
-          `socket,id=s0,path=${socket(`${name}.serial0`)},server=on,wait=off`,
-          '-serial',
-          'chardev:s0',
-        ],
-        ...['-chardev', `socket,id=s1,path=${socket(`${name}.serial1.ws`)},server=on,wait=off,websocket=on`],
-        ...['-serial', 'chardev:s1'],
-        ...['-kernel', guest.kernel, '-initrd', guest.initrd, '-append', 'console=ttyS0'],
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    qemu = spawnHandQemu([
+      ...['-vnc', `unix:${socket(`${name}.vnc`)}`],
+      ...['-chardev', `socket,id=s0,path=${socket(`${name}.serial0`)},server=on,wait=off`],
+      ...['-serial', 'chardev:s0'],
+      ...['-chardev', `socket,id=s1,path=${socket(`${name}.serial1.ws`)},server=on,wait=off,websocket=on`],
+      ...['-serial', 'chardev:s1'],
+    ]);
 
     const running = (await waitForVm(
       registry,

@@ -4,7 +4,7 @@
 // frame to the guest only as far as the UART's 16-byte FIFO has room, so this fails unless input
 // goes out in 16-byte frames paced for the guest to drain (measured: back to back, bytes are
 // lost; one 64-byte frame delivers 16).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import {
   QEMU_WS_INPUT_FRAME_BYTES,
   type SerialUpstream,
 } from '../../../src/bridge/upstream/index.js';
-import { guestImage, promptFor } from '../../helpers/guest.js';
+import { promptFor, spawnHandQemu } from '../../helpers/guest.js';
 import { until } from './harness.js';
 
 describe('QEMU websocket chardev, real QEMU', () => {
@@ -29,28 +29,10 @@ describe('QEMU websocket chardev, real QEMU', () => {
   });
 
   it('types a command longer than one input frame and reads its answer', async () => {
-    const guest = guestImage();
-    qemu = spawn(
-      'qemu-system-x86_64',
-      [
-        ...[
-          '-machine',
-          'pc',
-          '-accel',
-          'tcg,tb-size=32',
-          '-m',
-          '128',
-          '-display',
-          'none',
-          '-monitor',
-          'none',
-        ],
-        ...['-chardev', `socket,id=s0,path=${socketPath},server=on,wait=off,websocket=on`],
-        ...['-serial', 'chardev:s0'],
-        ...['-kernel', guest.kernel, '-initrd', guest.initrd, '-append', 'console=ttyS0'],
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    qemu = spawnHandQemu([
+      ...['-chardev', `socket,id=s0,path=${socketPath},server=on,wait=off,websocket=on`],
+      ...['-serial', 'chardev:s0'],
+    ]);
     await until('the websocket chardev socket', () => existsSync(socketPath), 30_000);
 
     const received: Buffer[] = [];
