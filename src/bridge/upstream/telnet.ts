@@ -1,59 +1,52 @@
 // Telnet framing for TCP serial chardevs with `<protocol type='telnet'/>` (virt-install's
-// `--serial tcp,…,protocol=telnet`). QEMU opens with its own option negotiation (IAC WILL ECHO,
-// WILL SUPPRESS-GO-AHEAD, WILL BINARY, DO BINARY: character mode, binary) and reads our input
-// through its IAC parser, so all a client needs is:
-// - output: drop every IAC command (2 bytes; 3 with an option; IAC SB … IAC SE subnegotiation)
-//   and turn IAC IAC into one 0xFF byte;
-// - input: double every 0xFF byte (else QEMU would take it for a command).
-// No answers are sent: QEMU does not wait for any, and a mode it proposes is already what a
-// serial console wants.
+// `--serial tcp,…,protocol=telnet`), as QEMU 7.2 speaks it — which is less than telnet:
+// - output: QEMU opens every connection with its option negotiation (IAC WILL ECHO, WILL
+//   SUPPRESS-GO-AHEAD, WILL BINARY, DO BINARY: character mode, binary) and then sends the
+//   guest's bytes as they are, without escaping 0xFF and without any later command (measured:
+//   a guest printing `A\377\372B` arrives as those four bytes). So only option commands at the
+//   very start are stripped; everything after passes untouched, 0xFF included.
+// - input: QEMU's parser takes IAC IAC as one 0xFF and IAC x y as a command, so every 0xFF we
+//   send is doubled.
+// No answers are sent: QEMU does not wait for any, and the modes it proposes are what a serial
+// console wants.
 const IAC = 0xff;
-const SB = 0xfa;
-const SE = 0xf0;
-/** WILL, WONT, DO, DONT: followed by one option byte. */
+/** WILL, WONT, DO, DONT (251–254): followed by one option byte. */
 const FIRST_OPTION_VERB = 0xfb;
 
-type State = 'data' | 'iac' | 'option' | 'sub' | 'sub-iac';
+type State = 'opening' | 'verb' | 'option' | 'data';
 
-/** Strips telnet commands from a byte stream; chunks may split a command anywhere. */
+/** Strips the opening option negotiation from a connection's output; chunks may split it. */
 export class TelnetDecoder {
-  private state: State = 'data';
+  private state: State = 'opening';
 
   decode(chunk: Buffer): Buffer {
-    // Fast path: no IAC in plain console output.
-    if (this.state === 'data' && !chunk.includes(IAC)) return chunk;
-    const out = Buffer.allocUnsafe(chunk.length);
-    let length = 0;
-    for (const byte of chunk) {
-      switch (this.state) {
-        case 'data':
-          if (byte === IAC) this.state = 'iac';
-          else out[length++] = byte;
-          break;
-        case 'iac':
-          if (byte === IAC) {
-            out[length++] = IAC;
-            this.state = 'data';
-          } else if (byte === SB) this.state = 'sub';
-          else if (byte >= FIRST_OPTION_VERB) this.state = 'option';
-          else this.state = 'data'; // NOP, GA, BREAK …: two bytes
-          break;
-        case 'option':
+    if (this.state === 'data') return chunk;
+    let at = 0;
+    while (at < chunk.length && this.state !== 'data') {
+      const byte = chunk[at]!;
+      if (this.state === 'opening') {
+        if (byte !== IAC) {
           this.state = 'data';
           break;
-        case 'sub':
-          if (byte === IAC) this.state = 'sub-iac';
-          break;
-        case 'sub-iac':
-          this.state = byte === SE ? 'data' : 'sub';
-          break;
+        }
+        this.state = 'verb';
+      } else if (this.state === 'verb') {
+        // Anything but an option verb here is not negotiation after all: treat it as data.
+        if (byte < FIRST_OPTION_VERB || byte === IAC) {
+          this.state = 'data';
+          return Buffer.concat([Buffer.of(IAC), chunk.subarray(at)]);
+        }
+        this.state = 'option';
+      } else {
+        this.state = 'opening';
       }
+      at += 1;
     }
-    return out.subarray(0, length);
+    return at === 0 ? chunk : chunk.subarray(at);
   }
 }
 
-/** Input for a telnet server: every 0xFF doubled. */
+/** Input for QEMU's telnet parser: every 0xFF doubled. */
 export function telnetEncode(data: Buffer): Buffer {
   if (!data.includes(IAC)) return data;
   const out: number[] = [];

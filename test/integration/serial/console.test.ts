@@ -102,6 +102,15 @@ describe.each(['pty', 'unix', 'tcp', 'telnet'] as const)('serial console over %s
     expect(eve.of('hello')[0]?.role).toBe('viewer');
   });
 
+  it('passes the bytes 0xFF and 0xFA the guest prints, and what follows them, unchanged', async () => {
+    // On telnet, QEMU sends guest bytes unescaped: a decoder that took 0xFF 0xFA for a telnet
+    // subnegotiation would swallow the rest of the console.
+    const since = alice.text.length;
+    alice.type("printf 'A\\377\\372B\\n'; echo after-$((20+22))\r");
+    await alice.waitFor('\r\nafter-42\r\n', 30_000, since);
+    expect(alice.text.slice(since)).toContain('\r\nA\xff\xfaB\r\n');
+  });
+
   it('keeps its clients across a destroy and start, with a vm notice', async () => {
     const since = alice.text.length;
     const bobSince = bob.text.length;
