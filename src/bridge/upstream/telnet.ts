@@ -22,7 +22,7 @@ export class TelnetDecoder {
   decode(chunk: Buffer): Buffer {
     if (this.state === 'data') return chunk;
     let at = 0;
-    while (at < chunk.length && this.state !== 'data') {
+    while (at < chunk.length) {
       const byte = chunk[at]!;
       if (this.state === 'opening') {
         if (byte !== IAC) {
