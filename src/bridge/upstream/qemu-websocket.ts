@@ -13,6 +13,8 @@ export const QEMU_WS_INPUT_FRAME_BYTES = 16;
 export const QEMU_WS_FRAME_INTERVAL_MS = 10;
 /** Input waiting to be paced out beyond this reports backpressure (a few seconds' worth). */
 const HIGH_WATER = 4 * 1024;
+/** Bytes already handed to the socket past which no frame is sent: QEMU is not reading. */
+const SOCKET_MARK = 1024;
 
 /** Splits input into frames QEMU accepts. */
 export function chunkInput(data: Buffer, size = QEMU_WS_INPUT_FRAME_BYTES): Buffer[] {
@@ -57,19 +59,25 @@ export function connectQemuWebsocket(
         Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data),
       );
     });
-    /** Sends the next frame, if any; `pacer` set means a frame left less than an interval ago. */
+    /**
+     * Sends the next frame, if any, and arms the timer for the one after: `pacer` set means a
+     * frame left less than an interval ago. The timer is armed before `drain` is signalled,
+     * because the mux writes its queued input from inside `drain`, and that write must not send
+     * a frame early. While QEMU does not read (ws buffers past SOCKET_MARK), nothing is sent and
+     * the queue, and so backpressure, holds.
+     */
     const sendNext = (): void => {
       pacer = undefined;
-      const frame = queue.shift();
-      if (!frame || ws.readyState !== WebSocket.OPEN) return;
+      if (ws.readyState !== WebSocket.OPEN || queue.length === 0) return;
+      pacer = setTimeout(sendNext, QEMU_WS_FRAME_INTERVAL_MS);
+      if (ws.bufferedAmount > SOCKET_MARK) return;
+      const frame = queue.shift()!;
       queuedBytes -= frame.length;
       ws.send(frame, { binary: true });
       if (waitingForDrain && queuedBytes < HIGH_WATER) {
         waitingForDrain = false;
         handlers.drain();
       }
-      // The next frame, whether queued now or written later, waits out the interval.
-      pacer = setTimeout(sendNext, QEMU_WS_FRAME_INTERVAL_MS);
     };
     ws.once('open', () => {
       open = true;
