@@ -190,16 +190,8 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
   if (mode !== 'libvirt' && socketFolders.length === 0) {
     throw configError('discovery.socketFolders', `discovery mode "${mode}" needs at least one socket folder`);
   }
-  const listen = parseListen(raw.listen ?? '127.0.0.1:8080');
-  // Behind a UNIX socket there is always a local proxy, and without trusting it every client
-  // shares one address: five wrong passwords from anyone would lock everyone out. So a UNIX
-  // listener trusts its peer unless trustedProxies is set (an explicit [] trusts nobody).
-  const trustedProxies =
-    raw.trustedProxies === undefined && listen.kind === 'unix'
-      ? ['unix']
-      : strList('trustedProxies', raw.trustedProxies ?? []).map(checkProxy);
   return {
-    listen,
+    listen: parseListen(raw.listen ?? '127.0.0.1:8080'),
     tls: parseTls(raw.tls),
     usersFile: path.resolve(str('usersFile', raw.usersFile ?? DEFAULT_USERS_FILE)),
     users: parseUsers(raw.users ?? {}),
@@ -229,7 +221,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     },
     vnc: { maxViewersPerVm: int('vnc.maxViewersPerVm', vnc.maxViewersPerVm ?? 16, 1, 1000) },
     allowedOrigins: strList('allowedOrigins', raw.allowedOrigins ?? []).map(parseOrigin),
-    trustedProxies,
+    trustedProxies: strList('trustedProxies', raw.trustedProxies ?? []).map(checkProxy),
     ticketTtlSeconds: int('ticketTtlSeconds', raw.ticketTtlSeconds ?? 30, 1, 3600),
     loginRateLimit: {
       maxFailures: int('loginRateLimit.maxFailures', rate.maxFailures ?? 5, 1, 1000),

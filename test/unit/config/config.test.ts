@@ -66,17 +66,6 @@ describe('loadConfig', () => {
     expect(config.configFile).toBe(configFile);
   });
 
-  it('trusts the proxy in front of a UNIX-socket listener unless told otherwise', () => {
-    const unix = { VWC_LISTEN: 'unix:/run/vwc.sock' };
-    expect(loadConfig({ argv: [], env: unix }).trustedProxies).toEqual(['unix']);
-    expect(
-      loadConfig({ argv: [], env: { ...unix, VWC_TRUSTED_PROXIES: '10.0.0.1' } }).trustedProxies,
-    ).toEqual(['10.0.0.1']);
-    const none = file('no-proxies.json', { listen: 'unix:/run/vwc.sock', trustedProxies: [] });
-    expect(loadConfig({ argv: ['--config', none], env: NO_ENV }).trustedProxies).toEqual([]);
-    expect(loadConfig({ argv: [], env: NO_ENV }).trustedProxies).toEqual([]);
-  });
-
   it('takes lists from env as comma-separated values', () => {
     const config = loadConfig({
       argv: [],
