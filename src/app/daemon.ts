@@ -2,7 +2,7 @@
 // shutdown in reverse. The parts are passed in, so tests can run the daemon on fakes.
 import type { Logger } from 'pino';
 import type { ConsoleHub } from '../bridge/types.js';
-import type { Config } from '../config/index.js';
+import { configWarnings, type Config } from '../config/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { createWebServer, ensureUsersFile, UserStore, type WebServer } from '../http/index.js';
 
@@ -45,6 +45,7 @@ export async function startDaemon(
       'users file created with a random admin password',
     );
   }
+  for (const warning of configWarnings(config)) logger.warn(warning);
   // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
   const users = new UserStore(config.usersFile, config.defaultRole);
   const discovery = parts.createDiscovery(config, logger.child({ part: 'discovery' }));

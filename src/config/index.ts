@@ -17,3 +17,4 @@ export {
   FLAG_NAMES,
 } from './load.js';
 export type { LoadOptions } from './load.js';
+export { configWarnings } from './warnings.js';

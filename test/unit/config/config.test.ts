@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, parseListen } from '../../../src/config/index.js';
+import { configWarnings, loadConfig, parseListen } from '../../../src/config/index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-config-'));
 afterAll(() => {
@@ -129,5 +129,18 @@ describe('parseListen', () => {
     ['unix:/run/x.sock', { kind: 'unix', path: '/run/x.sock' }],
   ])('%s', (text, expected) => {
     expect(parseListen(text)).toEqual(expected);
+  });
+});
+
+describe('configWarnings', () => {
+  it('warns about a UNIX listener that trusts no proxy, and only then', () => {
+    const unix = loadConfig({ argv: [], env: { VWC_LISTEN: 'unix:/run/vwc.sock' } });
+    expect(configWarnings(unix)).toEqual([expect.stringMatching(/every client shares one address/)]);
+    const trusted = loadConfig({
+      argv: [],
+      env: { VWC_LISTEN: 'unix:/run/vwc.sock', VWC_TRUSTED_PROXIES: 'unix' },
+    });
+    expect(configWarnings(trusted)).toEqual([]);
+    expect(configWarnings(loadConfig({ argv: [], env: NO_ENV }))).toEqual([]);
   });
 });
