@@ -36,63 +36,75 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** One worker thread and the checks it owes answers to (a replacement starts with none). */
+interface Running {
+  readonly thread: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
 export function createPasswordChecker(options: PasswordCheckerOptions = {}): PasswordChecker {
   const maxPending = options.maxPending ?? 32;
   const source = workerSource(createRequire(import.meta.url).resolve('bcryptjs'));
-  const pending = new Map<number, Pending>();
-  let worker: Worker | null = null;
+  let current: Running | null = null;
   let nextId = 0;
   let closed = false;
 
-  const failAll = (error: Error): void => {
-    for (const waiter of pending.values()) waiter.reject(error);
-    pending.clear();
+  const fail = (running: Running, error: Error): void => {
+    for (const waiter of running.pending.values()) waiter.reject(error);
+    running.pending.clear();
   };
 
-  /** Started on first use; started again after a crash. Keeps the process alive only while busy. */
-  const ensureWorker = (): Worker => {
-    if (worker) return worker;
-    const started = new Worker(source, { eval: true });
-    started.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
-      const waiter = pending.get(id);
-      pending.delete(id);
-      if (pending.size === 0) started.unref();
+  /**
+   * Started on first use; started again after a crash. A crashed worker fails only its own
+   * checks ('error' and then 'exit' both come, the second after a replacement may be running).
+   * Keeps the process alive only while busy.
+   */
+  const ensureWorker = (): Running => {
+    if (current) return current;
+    const running: Running = { thread: new Worker(source, { eval: true }), pending: new Map() };
+    const retire = (error: Error): void => {
+      if (current === running) current = null;
+      fail(running, error);
+    };
+    running.thread.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
+      const waiter = running.pending.get(id);
+      running.pending.delete(id);
+      if (running.pending.size === 0) running.thread.unref();
       waiter?.resolve(ok);
     });
-    started.on('error', (error) => {
-      worker = null;
-      failAll(new VwcError('VWC_ERR_INTERNAL', 'password check failed', { cause: error }));
+    running.thread.on('error', (error) => {
+      retire(new VwcError('VWC_ERR_INTERNAL', 'password check failed', { cause: error }));
     });
-    started.on('exit', () => {
-      if (worker === started) worker = null;
-      failAll(new VwcError('VWC_ERR_INTERNAL', 'password checker stopped'));
+    running.thread.on('exit', () => {
+      retire(new VwcError('VWC_ERR_INTERNAL', 'password checker stopped'));
     });
-    worker = started;
-    return started;
+    current = running;
+    return running;
   };
 
   return {
     compare(password, hash) {
       if (closed) return Promise.reject(new VwcError('VWC_ERR_INTERNAL', 'password checker closed'));
-      if (pending.size >= maxPending) {
+      const running = ensureWorker();
+      if (running.pending.size >= maxPending) {
         return Promise.reject(
           new VwcError('VWC_ERR_RATE_LIMITED', 'too many logins being checked; try again in a moment'),
         );
       }
-      const target = ensureWorker();
       const id = nextId++;
       return new Promise<boolean>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        target.ref();
-        target.postMessage({ id, password, hash });
+        running.pending.set(id, { resolve, reject });
+        running.thread.ref();
+        running.thread.postMessage({ id, password, hash });
       });
     },
     async close() {
       closed = true;
-      const running = worker;
-      worker = null;
-      failAll(new VwcError('VWC_ERR_INTERNAL', 'password checker closed'));
-      if (running) await running.terminate();
+      const running = current;
+      current = null;
+      if (!running) return;
+      fail(running, new VwcError('VWC_ERR_INTERNAL', 'password checker closed'));
+      await running.thread.terminate();
     },
   };
 }

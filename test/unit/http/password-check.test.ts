@@ -1,7 +1,8 @@
 // bcrypt runs in a worker thread: checks are right, the event loop stays free while one runs,
 // and the queue of waiting checks is bounded.
 import bcrypt from 'bcryptjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createPasswordChecker } from '../../../src/http/index.js';
 import { isVwcError } from '../../../src/errors/index.js';
 
@@ -49,6 +50,24 @@ describe('password checker', () => {
     ]);
     // Room again once they are done.
     expect(await checker.compare('right-password', HASH_10)).toBe(true);
+  });
+
+  it('after a worker crash, fails only the checks of the crashed worker', async () => {
+    const own = createPasswordChecker();
+    // Fault injection: the next message the worker gets is one its handler cannot read, so it
+    // throws and the thread dies (as it would on a bug or out of memory).
+    const crash = vi.spyOn(Worker.prototype, 'postMessage').mockImplementationOnce(function (this: Worker) {
+      crash.mockRestore();
+      this.postMessage(null);
+    });
+    try {
+      await expect(own.compare('right-password', HASH_10)).rejects.toThrow(/password check failed/);
+      // A login right after the crash gets a new worker, and the old one's exit must not fail it.
+      expect(await own.compare('right-password', HASH_10)).toBe(true);
+    } finally {
+      crash.mockRestore();
+      await own.close();
+    }
   });
 
   it('fails checks after close', async () => {
