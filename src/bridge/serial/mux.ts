@@ -474,7 +474,10 @@ export class SerialMux {
    */
   private offerState(client: SerialClient, kind: Deferred): void {
     if (client.closed) return;
-    if (!client.behind && !this.controlCongested(client)) {
+    // A vm notice marks where a boot starts in the byte stream (its offset) and comes once per
+    // VM state change: held back and coalesced it would land after the new boot's bytes, or
+    // merge a stop and a start. So only a client that is behind (resynced to the end) waits.
+    if (!client.behind && (kind === 'vm' || !this.controlCongested(client))) {
       this.sendState(client, kind);
       return;
     }

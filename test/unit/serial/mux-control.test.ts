@@ -12,7 +12,9 @@ const LIMIT = 4096;
 /** Far above any one control message these tests produce (a presence of three clients). */
 const ONE_MESSAGE = 1024;
 
-async function runningMux(options: Partial<SerialOptions>): Promise<SerialMux> {
+async function runningMux(
+  options: Partial<SerialOptions>,
+): Promise<SerialMux & { connector: FakeConnector }> {
   const connector = new FakeConnector();
   const mux = new SerialMux({
     vmName: 'vm1',
@@ -23,7 +25,7 @@ async function runningMux(options: Partial<SerialOptions>): Promise<SerialMux> {
   });
   mux.update(makeVm('vm1', 'running', 1));
   await settle();
-  return mux;
+  return Object.assign(mux, { connector });
 }
 
 /** Other windows come and go, each taking the lock: a presence and two lock changes per visit. */
@@ -68,6 +70,29 @@ describe('SerialMux control messages to a stalled client', () => {
     // Reading again, it hears of changes at once.
     mux.attach(new FakeClient(), alice, {}).control({ type: 'take-lock' });
     expect(stalled.of('lock').at(-1)!.holder).toMatchObject({ user: 'alice' });
+  });
+
+  it('sends vm notices at once, in their place in the byte stream, even while holding back the rest', async () => {
+    // A vm notice marks where a boot starts (its offset): deferred and coalesced like presence,
+    // it would come after the new boot's bytes with a later offset, or a stop and start as one.
+    const mux = await runningMux({ slowClientPolicy: 'resync' });
+    const stalled = new FakeClient('stalled');
+    mux.attach(stalled, eve, {});
+    mux.connector.latest.emit('boot one\r\n');
+    churn(mux, 1000);
+    mux.update(makeVm('vm1', 'shutoff', null));
+    mux.update(makeVm('vm1', 'running', 2));
+    await settle();
+    mux.connector.latest.emit('boot two\r\n');
+    const notices = stalled.of('vm');
+    expect(notices.slice(-2)).toMatchObject([
+      { state: 'shutoff', boot: 1, offset: 10 },
+      { state: 'running', boot: 2, offset: 10 },
+    ]);
+    const started = stalled.log.indexOf(notices.at(-1)!);
+    const secondBoot = stalled.log.findIndex((m) => Buffer.isBuffer(m) && m.toString().includes('boot two'));
+    expect(started).toBeLessThan(secondBoot);
+    expect(stalled.handedBytes).toBeLessThan(LIMIT + 2 * ONE_MESSAGE);
   });
 
   it('closes it as too slow under the disconnect policy', async () => {
