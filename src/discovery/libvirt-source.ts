@@ -10,6 +10,7 @@ import type { SourceSink, VmSource } from './source.js';
 import { TaskQueue } from './task-queue.js';
 import { VirshEventStream, type DomainEvent } from './virsh-events.js';
 import type { VirshRunner } from './virsh.js';
+import { isVwcError } from '../errors/index.js';
 
 export type LibvirtMode = 'files' | 'virsh' | 'auto';
 
@@ -135,6 +136,7 @@ export class LibvirtSource implements VmSource {
     try {
       await this.options.virsh.run(['list', '--all', '--name'], { timeoutMs: 10_000 });
     } catch (error) {
+      if (isVwcError(error, 'VWC_ERR_VIRSH_CANCELLED')) return; // stopping: libvirtd is not at fault
       this.sink?.status(
         false,
         `libvirtd not answering on ${this.options.virsh.uri}: ${(error as Error).message}`,
@@ -152,7 +154,7 @@ export class LibvirtSource implements VmSource {
       await this.backend.reconcile();
       if (this.resolvedMode === 'virsh') this.sink?.status(true, null);
     } catch (error) {
-      if (this.resolvedMode === 'files') throw error;
+      if (this.resolvedMode === 'files' || isVwcError(error, 'VWC_ERR_VIRSH_CANCELLED')) throw error;
       this.sink?.status(
         false,
         `libvirtd not answering on ${this.options.virsh.uri}: ${(error as Error).message}`,

@@ -48,8 +48,8 @@ export interface VirshRunner {
   /** Resolves when the binary exists and runs; VWC_ERR_VIRSH_MISSING otherwise. */
   checkAvailable(): Promise<void>;
   /**
-   * Kills the commands running now and refuses later ones (VWC_ERR_VIRSH_FAILED, "cancelled"):
-   * for shutdown, which must not wait out a timeout per call when libvirtd hangs.
+   * Kills the commands running now and refuses later ones (VWC_ERR_VIRSH_CANCELLED): for
+   * shutdown, which must not wait out a timeout per call when libvirtd hangs. Final.
    */
   cancelAll(): void;
 }
@@ -117,7 +117,7 @@ export function createVirshRunner(options: VirshRunnerOptions): VirshRunner {
 
   const cancel = new AbortController();
   const cancelled = (argv: readonly string[]): VirshError =>
-    new VirshError('VWC_ERR_VIRSH_FAILED', `virsh ${argv.join(' ')}: cancelled`, argv, '');
+    new VirshError('VWC_ERR_VIRSH_CANCELLED', `virsh ${argv.join(' ')}: cancelled`, argv, '');
 
   function exec(argv: readonly string[], run: VirshRunOptions = {}): Promise<string> {
     const timeoutMs = run.timeoutMs ?? defaults.timeoutMs;

@@ -24,6 +24,11 @@ export const ERRORS = {
   VWC_ERR_VIRSH_FAILED: { http: 502, ws: 1011, summary: 'A virsh command failed; stderr is attached.' },
   VWC_ERR_VIRSH_TIMEOUT: { http: 504, ws: 1011, summary: 'A virsh command did not finish in time.' },
   VWC_ERR_VIRSH_OUTPUT_LIMIT: { http: 502, ws: 1011, summary: 'A virsh command printed more than allowed.' },
+  VWC_ERR_VIRSH_CANCELLED: {
+    http: 503,
+    ws: 1001,
+    summary: 'A virsh command was cancelled because the daemon is stopping.',
+  },
   // -- discovery (src/discovery)
   // -- serial (src/bridge/serial)
   VWC_ERR_SERIAL_NOT_FOUND: {

@@ -35,9 +35,17 @@ export class FakeVirsh implements VirshRunner {
   readonly calls: (readonly string[])[] = [];
   constructor(public handler: RunHandler = () => '') {}
 
+  private readonly cancelWaiters: (() => void)[] = [];
+
+  /** As the real runner: `cancelAll` rejects calls under way and later ones with VWC_ERR_VIRSH_CANCELLED. */
   async run(args: readonly string[]): Promise<string> {
     this.calls.push(args);
-    return this.handler(args);
+    const cancelled = new VirshError('VWC_ERR_VIRSH_CANCELLED', 'cancelled', args, '');
+    if (this.cancelled) throw cancelled;
+    return Promise.race([
+      Promise.resolve(this.handler(args)),
+      new Promise<never>((_resolve, reject) => this.cancelWaiters.push(() => reject(cancelled))),
+    ]);
   }
   spawn(args: readonly string[]): FakeProcess {
     const proc = new FakeProcess(args);
@@ -50,6 +58,7 @@ export class FakeVirsh implements VirshRunner {
   cancelled = false;
   cancelAll(): void {
     this.cancelled = true;
+    for (const reject of this.cancelWaiters.splice(0)) reject();
   }
   get last(): FakeProcess {
     const proc = this.processes.at(-1);

@@ -116,6 +116,28 @@ describe('libvirt source through virsh (fake libvirtd)', () => {
     await waitForRegistry(registry, () => registry.get('vwc-fixture-two-ports') === undefined, 'condition');
   });
 
+  it('stopping during a re-read cancels it without dropping the domain or blaming libvirtd', async () => {
+    const { libvirt, virsh } = setup();
+    await discovery!.start();
+    const { registry } = discovery!;
+    const removed: string[] = [];
+    registry.on('vm-removed', (vm) => removed.push(vm.name));
+    // libvirtd hangs on the next dumpxml: only the cancellation at stop ends it.
+    const answer = libvirt.answer;
+    virsh.handler = (args) => (args[0] === 'dumpxml' ? new Promise<string>(() => undefined) : answer(args));
+    const calls = virsh.calls.length;
+    virsh.last.line("event 'lifecycle' for domain 'vwc-fixture-two-ports': Suspended Paused");
+    while (!virsh.calls.slice(calls).some((c) => c[0] === 'dumpxml')) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await discovery!.stop();
+    discovery = undefined;
+    expect(virsh.cancelled).toBe(true);
+    expect(removed).toEqual([]);
+    expect(registry.get('vwc-fixture-two-ports')?.state).toBe('running');
+    expect(registry.sources()).toEqual([{ source: 'libvirt', up: true, detail: null }]);
+  });
+
   it('starts with libvirtd down, reports it, and recovers when libvirtd answers again', async () => {
     const { libvirt, virsh } = setup();
     libvirt.up = false;

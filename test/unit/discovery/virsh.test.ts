@@ -50,7 +50,7 @@ describe('virsh runner', () => {
     await new Promise((resolve) => setTimeout(resolve, 100)); // the child is running
     own.cancelAll();
     const error = await hung;
-    expect(error.code).toBe('VWC_ERR_VIRSH_FAILED');
+    expect(error.code).toBe('VWC_ERR_VIRSH_CANCELLED');
     expect(error.message).toMatch(/cancelled/);
     expect((await rejection(own.run(['echo-args']))).message).toMatch(/cancelled/);
   });
