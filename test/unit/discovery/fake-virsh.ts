@@ -44,7 +44,11 @@ export class FakeVirsh implements VirshRunner {
     if (this.cancelled) throw cancelled;
     return Promise.race([
       Promise.resolve(this.handler(args)),
-      new Promise<never>((_resolve, reject) => this.cancelWaiters.push(() => reject(cancelled))),
+      new Promise<never>((_resolve, reject) =>
+        this.cancelWaiters.push(() => {
+          reject(cancelled);
+        }),
+      ),
     ]);
   }
   spawn(args: readonly string[]): FakeProcess {
