@@ -207,8 +207,15 @@ export class VncView implements ConsoleView {
       this.status.set('connected', this.options.canType ? 'connected' : 'connected (view only)');
     });
     rfb.addEventListener('securityfailure', (event) => {
-      const detail = (event as CustomEvent<{ reason?: string }>).detail;
-      closeReason = `VNC authentication failed${detail.reason ? `: ${detail.reason}` : ''}`;
+      // QEMU's reason ends in a NUL byte: drop control characters.
+      const raw = (event as CustomEvent<{ reason?: string }>).detail.reason ?? '';
+      let reason = '';
+      for (let i = 0; i < raw.length; i += 1) {
+        const code = raw.charCodeAt(i);
+        if (code >= 0x20 && code !== 0x7f) reason += raw.charAt(i);
+      }
+      reason = reason.trim();
+      closeReason = `VNC authentication failed${reason ? `: ${reason}` : ''}`;
       this.passwordPrompt.refused(`${closeReason}; try again`);
     });
     rfb.addEventListener('credentialsrequired', () => {

@@ -103,6 +103,8 @@ describe('real daemon, real guests, Chromium', () => {
       30_000,
     );
     expect(await litPixels(page)).toBe(0);
+    // QEMU's refusal reason ends in a NUL byte, which must not reach the page.
+    expect(await form.innerText()).not.toContain('\u0000');
     await saveScreenshot(page, 'console-vnc-password-refused.png', false);
     await form.locator('input').fill(VNC_PASSWORD);
     await form.locator('input').press('Enter');
