@@ -476,8 +476,13 @@ export class SerialMux {
     if (client.closed) return;
     // A vm notice marks where a boot starts in the byte stream (its offset) and comes once per
     // VM state change: held back and coalesced it would land after the new boot's bytes, or
-    // merge a stop and a start. So only a client that is behind (resynced to the end) waits.
-    if (!client.behind && (kind === 'vm' || !this.controlCongested(client))) {
+    // merge a stop and a start. So it goes past the congestion limit, up to twice the limit;
+    // beyond that the client is treated as fallen behind (below).
+    const room =
+      kind === 'vm'
+        ? client.controlInflight <= 2 * this.options.clientQueueBytes
+        : !this.controlCongested(client);
+    if (!client.behind && room) {
       this.sendState(client, kind);
       return;
     }
@@ -491,6 +496,9 @@ export class SerialMux {
       );
       return;
     }
+    // A vm notice past even that: the client resyncs to the live end once it drains, and gets
+    // the notice right after the gap marker, where its stream picks up again.
+    if (kind === 'vm') client.behind = true;
     client.deferred.add(kind);
   }
 

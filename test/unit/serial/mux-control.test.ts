@@ -95,6 +95,29 @@ describe('SerialMux control messages to a stalled client', () => {
     expect(stalled.handedBytes).toBeLessThan(LIMIT + 2 * ONE_MESSAGE);
   });
 
+  it.each(['resync', 'disconnect'] as const)(
+    'keeps vm notices to it bounded too, through 5,000 restarts (%s)',
+    async (slowClientPolicy) => {
+      const mux = await runningMux({ slowClientPolicy });
+      const stalled = new FakeClient('stalled');
+      mux.attach(stalled, eve, {});
+      for (let boot = 2; boot < 5002; boot += 1) {
+        mux.update(makeVm('vm1', 'shutoff', null));
+        mux.update(makeVm('vm1', 'running', boot));
+      }
+      expect(stalled.handedBytes).toBeLessThan(2 * LIMIT + ONE_MESSAGE);
+      if (slowClientPolicy === 'disconnect') {
+        expect(stalled.closedWith?.code).toBe(4104);
+        return;
+      }
+      // Once it reads again it resyncs to the live end and learns the current boot.
+      stalled.release();
+      mux.connector.latest.emit('later\r\n');
+      expect(stalled.of('vm').at(-1)).toMatchObject({ state: 'running', boot: 5001 });
+      expect(stalled.closedWith).toBeNull();
+    },
+  );
+
   it('closes it as too slow under the disconnect policy', async () => {
     const mux = await runningMux({ slowClientPolicy: 'disconnect' });
     const stalled = new FakeClient('stalled');
