@@ -116,22 +116,34 @@ describe('libvirt source through virsh (fake libvirtd)', () => {
     await waitForRegistry(registry, () => registry.get('vwc-fixture-two-ports') === undefined, 'condition');
   });
 
-  it('stopping during a re-read cancels it without dropping the domain or blaming libvirtd', async () => {
-    const { libvirt, virsh } = setup();
-    await discovery!.start();
-    const { registry } = discovery!;
+  it('stopping during a reconcile cancels it without dropping domains or blaming libvirtd', async () => {
+    const libvirt = new FakeLibvirt();
+    libvirt.domains.set('vwc-fixture-two-ports', {
+      state: 'running',
+      persistent: true,
+      xml: fixture('two-ports', 'live'),
+    });
+    const virsh = new FakeVirsh(libvirt.answer);
+    // A full re-read every 50 ms, and no event stream: what runs at stop is a reconcile.
+    const own = createDiscovery({
+      logger: pino({ level: 'silent' }),
+      virsh,
+      libvirtMode: 'virsh',
+      reconcileMs: 50,
+      events: false,
+    });
+    await own.start();
+    const { registry } = own;
     const removed: string[] = [];
     registry.on('vm-removed', (vm) => removed.push(vm.name));
     // libvirtd hangs on the next dumpxml: only the cancellation at stop ends it.
-    const answer = libvirt.answer;
-    virsh.handler = (args) => (args[0] === 'dumpxml' ? new Promise<string>(() => undefined) : answer(args));
+    virsh.handler = (args) =>
+      args[0] === 'dumpxml' ? new Promise<string>(() => undefined) : libvirt.answer(args);
     const calls = virsh.calls.length;
-    virsh.last.line("event 'lifecycle' for domain 'vwc-fixture-two-ports': Suspended Paused");
     while (!virsh.calls.slice(calls).some((c) => c[0] === 'dumpxml')) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await discovery!.stop();
-    discovery = undefined;
+    await own.stop();
     expect(virsh.cancelled).toBe(true);
     expect(removed).toEqual([]);
     expect(registry.get('vwc-fixture-two-ports')?.state).toBe('running');
