@@ -141,6 +141,12 @@ describe('configWarnings', () => {
       env: { VWC_LISTEN: 'unix:/run/vwc.sock', VWC_TRUSTED_PROXIES: 'unix' },
     });
     expect(configWarnings(trusted)).toEqual([]);
+    // Trusting only IP proxies does not help a UNIX listener: its peer is `unix`.
+    const ipOnly = loadConfig({
+      argv: [],
+      env: { VWC_LISTEN: 'unix:/run/vwc.sock', VWC_TRUSTED_PROXIES: '127.0.0.1' },
+    });
+    expect(configWarnings(ipOnly)).toHaveLength(1);
     expect(configWarnings(loadConfig({ argv: [], env: NO_ENV }))).toEqual([]);
   });
 });
