@@ -13,7 +13,11 @@ export const QEMU_WS_INPUT_FRAME_BYTES = 16;
 export const QEMU_WS_FRAME_INTERVAL_MS = 10;
 /** Input waiting to be paced out beyond this reports backpressure (a few seconds' worth). */
 const HIGH_WATER = 4 * 1024;
-/** Bytes already handed to the socket past which no frame is sent: QEMU is not reading. */
+/**
+ * Bytes already handed to the socket past which no frame is sent: QEMU itself is not reading
+ * (stalled). A paused guest is not that: QEMU goes on reading and drops what the UART cannot
+ * take, and nothing here can tell (measured with QMP `stop`).
+ */
 const SOCKET_MARK = 1024;
 
 /** Splits input into frames QEMU accepts. */
@@ -63,8 +67,8 @@ export function connectQemuWebsocket(
      * Sends the next frame, if any, and arms the timer for the one after: `pacer` set means a
      * frame left less than an interval ago. The timer is armed before `drain` is signalled,
      * because the mux writes its queued input from inside `drain`, and that write must not send
-     * a frame early. While QEMU does not read (ws buffers past SOCKET_MARK), nothing is sent and
-     * the queue, and so backpressure, holds.
+     * a frame early. While QEMU does not read its socket (ws buffers past SOCKET_MARK), nothing
+     * is sent and the queue, and so backpressure, holds.
      */
     const sendNext = (): void => {
       pacer = undefined;
