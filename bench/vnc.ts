@@ -4,14 +4,16 @@
 // Run: `npx tsx bench/vnc.ts [floodMiB=1024] [sections=flood,echo,stall] [--pinned]`.
 // - flood: 1 GiB in 64 KiB writes → MiB/s, relay CPU seconds per GiB (/proc utime+stime of the
 //   relay's process tree, reaped children included: websockify forks per connection) and the
-//   whole machine's busy CPU seconds per GiB (kernel work charged to other threads included);
+//   whole machine's busy CPU seconds per GiB (kernel work charged to other threads included).
+//   Two more relays run the flood only: the floor, a minimal relay in C (bench/floor/relay.c,
+//   built with cc) that copies through a buffer, and the same with splice(2);
 // - echo: 1-byte round trips with 1, 10 and 100 concurrent clients → p50/p99, repeated and
 //   interleaved across relays, medians; relay CPU microseconds per round trip;
 // - stalled reader: a client that stops reading → relay RSS and bytes the server got to write.
 // --pinned: every relay runs on CPU 0 and the load generators (this process, the fake servers)
 // on CPU 1, so each relay gets one core of its own and the measurement no longer depends on
 // where the scheduler happens to put three busy processes on two cores.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -39,6 +41,8 @@ type Kind = (typeof KINDS)[number];
 
 interface Relay {
   readonly name: string;
+  /** Takes part in the flood only (the C floor relays relay server → browser and nothing else). */
+  readonly floodOnly?: boolean;
   pids(): number[];
   endpoint(kind: Kind): { port: number; path: string };
   stop(): void;
@@ -103,6 +107,24 @@ async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay>
     name: mode === 'ours' ? 'virt-webconsole' : 'plain ws+net',
     pids: () => [child.pid!],
     endpoint: (kind) => ({ port, path: `/ws/vnc/${kind}?role=operator` }),
+    stop: () => child.kill(),
+  };
+}
+
+/** The C floor relay (bench/floor/relay.c): a process per connection, like websockify. */
+async function floorRelay(mode: 'copy' | 'splice', port: number): Promise<Relay> {
+  const binary = path.join(folder, 'floor-relay');
+  execFileSync('cc', ['-O2', '-o', binary, path.join(here, 'floor/relay.c')]);
+  const child = spawn(binary, [mode, path.join(folder, 'flood.sock'), String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  return {
+    name: mode === 'copy' ? 'C floor (copy)' : 'C floor (splice)',
+    floodOnly: true,
+    pids: () => [child.pid!],
+    endpoint: () => ({ port, path: '/' }),
     stop: () => child.kill(),
   };
 }
@@ -350,7 +372,11 @@ const relays = [
   await nodeRelay('ours', relayScript),
   await nodeRelay('plain', relayScript),
   await websockify(),
+  await floorRelay('copy', await freePort()),
+  await floorRelay('splice', await freePort()),
 ];
+/** The relays that speak both ways (echo, stalled reader): all but the C floor. */
+const fullRelays = relays.filter((relay) => relay.floodOnly !== true);
 if (PINNED) {
   for (const relay of relays) for (const pid of relay.pids()) pin(pid, '0');
   pin(upstream.pid!, '1');
@@ -387,13 +413,13 @@ for (const [name, results] of floods) {
   );
 }
 
-const echoes = new Map<string, Map<number, EchoResult[]>>(relays.map((r) => [r.name, new Map()]));
+const echoes = new Map<string, Map<number, EchoResult[]>>(fullRelays.map((r) => [r.name, new Map()]));
 if (SECTIONS.has('echo')) {
   // Warm-up: 10 clients' worth of round trips, not counted (JIT; websockify's first forks).
-  for (const relay of relays) await echo(relay, 10);
+  for (const relay of fullRelays) await echo(relay, 10);
   for (let repeat = 0; repeat < ECHO_REPEATS; repeat++) {
     for (const clients of ECHO_CLIENTS) {
-      for (const relay of relays) {
+      for (const relay of fullRelays) {
         const byCount = echoes.get(relay.name)!;
         byCount.set(clients, [...(byCount.get(clients) ?? []), await echo(relay, clients)]);
       }
@@ -420,7 +446,7 @@ console.log(
   '\n| relay | RSS before MiB | RSS max MiB (stalled reader) | server wrote after 2 s MiB | server wrote MiB | seconds |',
 );
 console.log('|---|---|---|---|---|---|');
-for (const relay of SECTIONS.has('stall') ? relays : []) {
+for (const relay of SECTIONS.has('stall') ? fullRelays : []) {
   const s = await stalled(relay, upstream);
   console.log(
     `| ${relay.name} | ${fmt(s.rssBeforeMiB!, 1)} | ${fmt(s.rssMaxMiB!, 1)} | ${fmt(s.serverWrittenAt2sMiB!, 1)} | ${fmt(s.serverWrittenMiB!, 1)} | ${fmt(s.seconds!, 1)} |`,
