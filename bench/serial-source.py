@@ -27,36 +27,35 @@ def flood(conn):
         conn.close()
 
 
-def paced(conn):
-    piece = block[:16384]
-    interval = len(piece) / rate
+def every(conn, interval, send):
+    """Calls send() every `interval` seconds (on a fixed schedule) until the peer goes."""
     due = time.monotonic()
     try:
         while True:
-            conn.sendall(piece)
+            send()
             due += interval
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
     except OSError:
         conn.close()
+
+
+def paced(conn):
+    piece = block[:16384]
+    every(conn, len(piece) / rate, lambda: conn.sendall(piece))
 
 
 def chatty(conn):
-    interval = 1.0 / rate
-    due = time.monotonic()
     pos = 0
-    try:
-        while True:
-            n = random.randint(1, 16)
-            conn.send(line[pos : pos + n] if pos + n <= len(line) else line[:n])
-            pos = (pos + n) % len(line)
-            due += interval
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-    except OSError:
-        conn.close()
+
+    def send():
+        nonlocal pos
+        n = random.randint(1, 16)
+        conn.send(line[pos : pos + n] if pos + n <= len(line) else line[:n])
+        pos = (pos + n) % len(line)
+
+    every(conn, 1.0 / rate, send)
 
 
 print("ready", flush=True)

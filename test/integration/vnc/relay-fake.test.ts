@@ -69,6 +69,19 @@ async function until(done: () => boolean, what: string, timeoutMs = 15_000): Pro
 
 const targets = new Map<string, string>();
 
+/** A harness of its own whose upstream sockets the test can watch (paused or not). */
+async function harnessSeeingUpstreams(): Promise<{ own: Harness; upstreams: net.Socket[] }> {
+  const upstreams: net.Socket[] = [];
+  const own = await startHarness((name) => vncVm(name, { transport: 'unix', path: targets.get(name)! }), {
+    connect: (options) => {
+      const socket = net.connect(options);
+      upstreams.push(socket);
+      return socket;
+    },
+  });
+  return { own, upstreams };
+}
+
 beforeAll(async () => {
   folder = mkdtempSync(path.join(os.tmpdir(), 'vwc-vnc-relay-'));
   harness = await startHarness(
@@ -166,14 +179,7 @@ describe('VNC relay with fake servers', () => {
         pump();
       }),
     );
-    const upstreams: net.Socket[] = [];
-    const own = await startHarness((name) => vncVm(name, { transport: 'unix', path: targets.get(name)! }), {
-      connect: (options) => {
-        const socket = net.connect(options);
-        upstreams.push(socket);
-        return socket;
-      },
-    });
+    const { own, upstreams } = await harnessSeeingUpstreams();
     try {
       const { socket, leftover } = await connectRawWs(own.port, '/ws/vnc/flood?role=operator');
       const reader = new FrameReader();
@@ -209,14 +215,7 @@ describe('VNC relay with fake servers', () => {
         s.on('data', (d) => (got += d.length));
       }),
     );
-    const upstreams: net.Socket[] = [];
-    const own = await startHarness((name) => vncVm(name, { transport: 'unix', path: targets.get(name)! }), {
-      connect: (options) => {
-        const socket = net.connect(options);
-        upstreams.push(socket);
-        return socket;
-      },
-    });
+    const { own, upstreams } = await harnessSeeingUpstreams();
     try {
       const { socket } = await connectRawWs(own.port, '/ws/vnc/deaf?role=operator');
       const requests = Buffer.concat(Array.from({ length: 12 }, () => m.updateRequest(true)));
