@@ -112,9 +112,7 @@ async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay>
 }
 
 /** The C floor relay (bench/floor/relay.c): a process per connection, like websockify. */
-async function floorRelay(mode: 'copy' | 'splice', port: number): Promise<Relay> {
-  const binary = path.join(folder, 'floor-relay');
-  execFileSync('cc', ['-O2', '-o', binary, path.join(here, 'floor/relay.c')]);
+async function floorRelay(mode: 'copy' | 'splice', binary: string, port: number): Promise<Relay> {
   const child = spawn(binary, [mode, path.join(folder, 'flood.sock'), String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -368,12 +366,14 @@ const median = (values: number[]): number =>
 const upstream = forkTs('vnc-upstream.ts', [folder, String(FLOOD)]);
 await nextMessage(upstream, 'ready');
 const relayScript = await bundleRelay();
+const floorBinary = path.join(folder, 'floor-relay');
+execFileSync('cc', ['-O2', '-o', floorBinary, path.join(here, 'floor/relay.c')]);
 const relays = [
   await nodeRelay('ours', relayScript),
   await nodeRelay('plain', relayScript),
   await websockify(),
-  await floorRelay('copy', await freePort()),
-  await floorRelay('splice', await freePort()),
+  await floorRelay('copy', floorBinary, await freePort()),
+  await floorRelay('splice', floorBinary, await freePort()),
 ];
 /** The relays that speak both ways (echo, stalled reader): all but the C floor. */
 const fullRelays = relays.filter((relay) => relay.floodOnly !== true);
