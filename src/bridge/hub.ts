@@ -1,6 +1,7 @@
 // The ConsoleHub (src/bridge/types.ts): what the HTTP layer hands authenticated WebSockets to.
 // Serial consoles go to SerialConsoles (one mux per port, following the registry from start);
 // VNC to the VNC bridge, told of VM changes here.
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Vm, VmRegistry } from '../discovery/types.js';
@@ -85,10 +86,10 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       const vm = registry.get(vmName);
       return vm ? vnc.available(vm) : { ok: false, error: noSuchDomain(vmName) };
     },
-    attachVnc(ws: WebSocket, vmName: string, session: ConsoleSession): void {
+    attachVnc(ws: WebSocket, socket: Duplex, vmName: string, session: ConsoleSession): void {
       const vm = registry.get(vmName);
       if (!vm) closeWithError(ws, noSuchDomain(vmName));
-      else vnc.attach(ws, vm, session);
+      else vnc.attach(ws, socket, vm, session);
     },
     async stop(reason: string): Promise<void> {
       registry.off('vm-changed', onChanged);

@@ -1,6 +1,7 @@
 // The contract between the HTTP layer and the console bridges. The HTTP layer authenticates,
 // checks ACL/Origin/route on the upgrade request, completes the WebSocket handshake and then
 // hands the socket to the hub. Everything after the handshake belongs to the bridges.
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { VwcError } from '../errors/index.js';
 
@@ -51,8 +52,11 @@ export interface ConsoleHub {
   /** History of serial console `index`, for GET …/serial/:n/history. */
   readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined;
   vncAvailable(vmName: string): Availability;
-  /** Takes over an open WebSocket (subprotocol `binary`) for the VM's VNC console. */
-  attachVnc(ws: WebSocket, vmName: string, session: ConsoleSession): void;
+  /**
+   * Takes over an open WebSocket (subprotocol `binary`) for the VM's VNC console, with the
+   * socket under it (as handed to handleUpgrade): the relay writes server frames on it.
+   */
+  attachVnc(ws: WebSocket, socket: Duplex, vmName: string, session: ConsoleSession): void;
   /** Closes every client with `reason`, releases every upstream. */
   stop(reason: string): Promise<void>;
 }

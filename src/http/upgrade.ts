@@ -174,7 +174,7 @@ export class UpgradeHandler {
         logger.info({ ...fields, code, reason: reason.toString() }, 'console detach');
       });
       try {
-        if (consoleRef.kind === 'vnc') hub.attachVnc(ws, vmName, session);
+        if (consoleRef.kind === 'vnc') hub.attachVnc(ws, socket, vmName, session);
         else hub.attachSerial(ws, vmName, consoleRef.index, session, route.options);
       } catch (error) {
         const vwc = toVwcError(error);

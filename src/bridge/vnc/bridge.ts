@@ -1,6 +1,7 @@
 // The VNC side of the console hub: per VM, the set of open relays; limits; lifecycle.
 // QEMU serves several VNC clients on one socket, so every browser gets its own upstream.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
@@ -17,7 +18,7 @@ export interface VncBridgeOptions {
   readonly maxFrameBytes: number;
   /** Opens upstream sockets; default net.connect. */
   readonly connect?: SocketFactory;
-  /** Bytes queued towards one browser before upstream reads pause. Default 1 MiB. */
+  /** Browser bytes queued towards a QEMU websocket upstream before the browser is paused. Default 1 MiB. */
   readonly highWaterMark?: number;
   /** Silence after connecting that means a QEMU websocket listener. Default 1500 ms. */
   readonly detectMs?: number;
@@ -29,8 +30,12 @@ export interface VncBridgeOptions {
 
 export interface VncBridge {
   available(vm: Vm): Availability;
-  /** Takes over an open WebSocket (subprotocol `binary`); refuses it with a close code if unavailable. */
-  attach(ws: WebSocket, vm: Vm, session: ConsoleSession): void;
+  /**
+   * Takes over an open WebSocket (subprotocol `binary`) and the socket under it (as handed to
+   * handleUpgrade: server frames are written on it directly); refuses it with a close code if
+   * unavailable.
+   */
+  attach(ws: WebSocket, socket: Duplex, vm: Vm, session: ConsoleSession): void;
   /** Closes the VM's viewers with 'domain stopped' when it is no longer running. */
   vmChanged(vm: Vm, previous: Vm): void;
   /** Closes the VM's viewers with 'domain stopped'. */
@@ -90,7 +95,7 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
   return {
     available,
 
-    attach(ws, vm, session) {
+    attach(ws, socket, vm, session) {
       // The browser may have gone between the upgrade and now: no 'close' would ever come.
       if (ws.readyState !== WebSocket.OPEN) return;
       const verdict = available(vm);
@@ -111,6 +116,7 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
       }
       const relay = new VncRelay({
         ws,
+        socket,
         vmName: vm.name,
         target: vm.vnc.target,
         session,

@@ -1,26 +1,31 @@
 // One browser connection: a WebSocket (subprotocol `binary`, raw RFB) relayed to its own
 // upstream connection, browser bytes through the RFB filter, backpressure both ways:
-// - server→browser: when ws would buffer more than `highWaterMark`, upstream reads stop; the
-//   send that crossed the mark carries a callback, called once it (and so all before it) is
-//   written to the kernel, which resumes reading. Memory per viewer stays bounded.
+// - server→browser: each upstream read becomes one binary frame written on the browser's socket
+//   (browser-frames.ts); when the kernel does not take it whole, upstream reads stop until it is
+//   written. At most one read waits in user space per viewer; QEMU then stops writing.
 // - browser→server: when the upstream socket's buffer is full, the browser socket stops being
 //   read until the upstream drains.
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { VwcError, isVwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
 import type { ConsoleSession } from '../types.js';
+import { BrowserFrames } from './browser-frames.js';
 import { RfbClientFilter } from './rfb-filter.js';
 import { openUpstream, type SocketFactory, type Upstream } from './upstream.js';
 
 export interface RelayOptions {
   readonly ws: WebSocket;
+  /** The socket under `ws` (as handed to handleUpgrade): server frames are written on it. */
+  readonly socket: Duplex;
   readonly vmName: string;
   readonly target: VncTarget;
   readonly session: ConsoleSession;
   readonly logger: Logger;
   readonly connect: SocketFactory;
   readonly maxFrameBytes: number;
+  /** Browser bytes queued towards a QEMU websocket upstream before the browser is paused. */
   readonly highWaterMark: number;
   readonly detectMs: number;
   readonly maxCutTextBytes: number;
@@ -30,10 +35,6 @@ export interface RelayOptions {
   readonly onClosed: (relay: VncRelay) => void;
 }
 
-/** ws.send options for the hot path: no compression, one final frame per chunk. */
-const SEND = { binary: true, compress: false, fin: true } as const;
-/** Server chunks up to this size are copied out of the read slab instead of held until written. */
-const COPY_BELOW = 1024;
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
 const MAX_REASON = 120;
 
@@ -41,7 +42,7 @@ export class VncRelay {
   private readonly filter: RfbClientFilter;
   private readonly upstream: Upstream;
   private readonly out: Buffer[] = [];
-  private upstreamPaused = false;
+  private readonly frames: BrowserFrames;
   private upstreamGone = false;
   private closed = false;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -61,6 +62,9 @@ export class VncRelay {
       viewOnly: session.role !== 'operator',
       maxCutTextBytes: options.maxCutTextBytes,
     });
+    this.frames = new BrowserFrames(options.socket, () => {
+      if (!this.closed) this.upstream.resume();
+    });
     this.upstream = openUpstream(
       {
         target: options.target,
@@ -70,8 +74,8 @@ export class VncRelay {
         highWaterMark: options.highWaterMark,
       },
       {
-        data: (chunk, release) => {
-          this.fromServer(chunk, release);
+        data: (chunk, headroom) => {
+          this.fromServer(chunk, headroom);
         },
         drain: () => {
           ws.resume();
@@ -128,8 +132,7 @@ export class VncRelay {
     });
   }
 
-  private fromServer(chunk: Buffer, release: () => void): void {
-    const { ws } = this.options;
+  private fromServer(chunk: Buffer, headroom: number): void {
     if (this.filter.needsServer) {
       try {
         this.filter.observeServer(chunk);
@@ -137,30 +140,10 @@ export class VncRelay {
         this.refuse(error);
       }
     }
-    if (ws.readyState !== WebSocket.OPEN || this.closed) {
-      release();
-      return;
-    }
+    if (this.closed || this.options.ws.readyState !== WebSocket.OPEN) return;
     this.toBrowser += chunk.length;
-    if (this.upstreamPaused || ws.bufferedAmount + chunk.length <= this.options.highWaterMark) {
-      if (chunk.length <= COPY_BELOW) {
-        // A key echo, a cursor move: copying the few bytes and freeing the slab at once is
-        // cheaper than a write callback (a nextTick per message).
-        ws.send(Buffer.from(chunk), SEND);
-        release();
-        return;
-      }
-      ws.send(chunk, SEND, release);
-      return;
-    }
-    // This send crosses the mark: stop reading until it (and all before it) reached the kernel.
-    this.upstreamPaused = true;
-    this.upstream.pause();
-    ws.send(chunk, SEND, () => {
-      release();
-      this.upstreamPaused = false;
-      if (!this.closed) this.upstream.resume();
-    });
+    // Not taken whole: the socket holds a view of the read buffer; resumed once written.
+    if (!this.frames.write(chunk, headroom)) this.upstream.pause();
   }
 
   private fromBrowser(data: Buffer, isBinary: boolean): void {

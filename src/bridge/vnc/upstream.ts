@@ -3,22 +3,25 @@
 // until it gets an HTTP upgrade. So: connect, and if nothing arrives within `detectMs`, speak
 // WebSocket to it instead.
 //
-// Raw reads land in recycled 256 KiB slabs (slab-pool.ts): large reads, no copies.
+// Raw reads land in one reused buffer with room for the browser frame header in front
+// (read-buffer.ts): large reads, no copies.
 import net from 'node:net';
 import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
-import { SlabPool } from './slab-pool.js';
+import { FRAME_HEADROOM } from './browser-frames.js';
+import { ReadBuffer } from './read-buffer.js';
 
 /** Opens a stream socket; `net.connect` in production, injectable for tests. */
 export type SocketFactory = (options: net.NetConnectOpts) => net.Socket;
 
 export interface UpstreamEvents {
   /**
-   * Server bytes, in order. The memory is reused after `release()`: call it exactly once, when
-   * the chunk has been written on (or dropped).
+   * Server bytes, in order. From a raw upstream `chunk` is a view of its read buffer, which the
+   * next read overwrites: write it on before returning, or pause() until it is written.
+   * `headroom`: bytes in front of `chunk`, in its memory, free for a frame header (0: none).
    */
-  data(chunk: Buffer, release: () => void): void;
+  data(chunk: Buffer, headroom: number): void;
   /** The write buffer emptied after write() returned false. */
   drain(): void;
   /** The connection ended (error null: the server closed it). Called once. */
@@ -43,8 +46,6 @@ export interface UpstreamOptions {
   readonly highWaterMark: number;
 }
 
-const noop = (): void => undefined;
-
 function targetOptions(target: VncTarget): net.NetConnectOpts {
   return target.transport === 'unix' ? { path: target.path } : { host: target.host, port: target.port };
 }
@@ -68,18 +69,17 @@ export function openUpstream(options: UpstreamOptions, events: UpstreamEvents): 
   const openRaw = (detect: boolean): Upstream => {
     let greeted = false;
     let timer: NodeJS.Timeout | undefined;
-    const slabs = new SlabPool();
+    const reads = new ReadBuffer();
     const socket = options.connect({
       ...targetOptions(options.target),
       onread: {
-        buffer: () => slabs.next(),
+        buffer: () => reads.next(),
         callback: (nread: number) => {
           if (!greeted) {
             greeted = true;
             clearTimeout(timer);
           }
-          const { view, release } = slabs.take(nread);
-          events.data(view, release);
+          events.data(reads.take(nread), FRAME_HEADROOM);
           return true;
         },
       },
@@ -206,7 +206,7 @@ function websocketUpstream(
     releaseQueue();
   });
   ws.on('message', (data: Buffer) => {
-    events.data(data, noop);
+    events.data(data, 0);
   });
   ws.on('error', (error) => {
     if (!opened && !ended) {

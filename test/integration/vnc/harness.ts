@@ -60,7 +60,11 @@ export async function startHarness(
     }
     const role = url.searchParams.get('role') === 'operator' ? 'operator' : 'viewer';
     wss.handleUpgrade(req, socket, head, (ws) => {
-      bridge.attach(ws, vm, { user: `test-${role}`, role, clientAddress: req.socket.remoteAddress ?? '' });
+      bridge.attach(ws, socket, vm, {
+        user: `test-${role}`,
+        role,
+        clientAddress: req.socket.remoteAddress ?? '',
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { Writable, type Duplex } from 'node:stream';
 import pino from 'pino';
 import { WebSocket as WebSocketClient, type ClientOptions, type WebSocket } from 'ws';
 import type {
@@ -101,7 +101,7 @@ export class FakeHub implements ConsoleHub {
     const start = Math.min(from, all.length);
     return { start, end: all.length, data: all.subarray(start, start + max), missing: null };
   }
-  attachVnc(ws: WebSocket, vmName: string, session: ConsoleSession): void {
+  attachVnc(ws: WebSocket, _socket: Duplex, vmName: string, session: ConsoleSession): void {
     this.attaches.push({ kind: 'vnc', vm: vmName, index: null, session, options: {} });
     ws.send(Buffer.from('RFB 003.008\n'));
   }

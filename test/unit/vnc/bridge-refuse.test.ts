@@ -1,6 +1,7 @@
 // The VNC bridge refusing a viewer after the handshake: the close reason is cut to the
 // WebSocket limit of 123 bytes of UTF-8 (a domain name may be non-ASCII), never thrown.
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -31,20 +32,24 @@ describe('VNC bridge refusal', () => {
       maxViewersPerVm: 4,
       maxFrameBytes: 1 << 20,
     });
-    const server = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const server = new Promise<[WebSocket, Duplex]>((resolve) =>
+      wss.once('connection', (ws, req) => {
+        resolve([ws, req.socket]);
+      }),
+    );
     const client = new WebSocket(url);
     const closed = new Promise<{ code: number; reason: Buffer }>((resolve) =>
       client.once('close', (code, reason) => {
         resolve({ code, reason });
       }),
     );
-    const ws = await server;
+    const [ws, socket] = await server;
     // The VNC address is not known yet: the refusal names the domain.
     const vm = fakeVm('虚拟机'.repeat(30), {
       vnc: { target: null, websocketPort: null, passwordSet: false },
     });
     expect(() => {
-      bridge.attach(ws, vm, { user: 'alice', role: 'operator', clientAddress: '127.0.0.1' });
+      bridge.attach(ws, socket, vm, { user: 'alice', role: 'operator', clientAddress: '127.0.0.1' });
     }).not.toThrow();
     const { code, reason } = await closed;
     expect(code).toBe(new VwcError('VWC_ERR_VNC_UNAVAILABLE', '').wsCloseCode);

@@ -49,9 +49,7 @@ describe('VNC websocket upstream before its handshake completes', () => {
         highWaterMark: 64 * 1024,
       },
       {
-        data: (_chunk, release) => {
-          release();
-        },
+        data: () => undefined,
         drain: () => {
           drains += 1;
         },
