@@ -1,4 +1,4 @@
-// /proc readings for the benches: CPU seconds and RSS of a relay's process tree (websockify
+// /proc readings for the benches: CPU seconds, RSS and PSS of a relay's process tree (websockify
 // forks one process per connection, so children count, reaped ones included), the whole
 // machine's busy CPU seconds, and CPU pinning with taskset.
 import { execFileSync } from 'node:child_process';
@@ -44,6 +44,20 @@ export function treeCpu(roots: number[]): number {
     if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   }
   return ticks / TICKS;
+}
+
+/** Proportional set size in KiB (shared pages split among their users) of the roots and their live descendants. */
+export function treePssKiB(roots: number[]): number {
+  let kib = 0;
+  for (const pid of roots.flatMap((r) => [r, ...descendants(r)])) {
+    try {
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      kib += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kib;
 }
 
 export function treeRss(roots: number[]): number {

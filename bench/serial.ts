@@ -8,12 +8,14 @@
 // whole process tree (websockify forks one process per connection): CPU as utime+stime, memory
 // as PSS (shared pages counted once).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { descendants, treeCpu, treePssKiB } from './proc.js';
+import { freePort } from '../test/helpers/daemon.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -26,7 +28,6 @@ const SECONDS = Number(arg('seconds', '4'));
 const CLIENTS = arg('clients', '1,100,1000').split(',').map(Number);
 const WEBSOCKIFY_MAX = Number(arg('websockify-max', '100'));
 const CHATTY_RATE = Number(arg('chatty-rate', '5000'));
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 type Relay = 'vwc' | 'vwc-2ms' | 'vwc-nocoalesce' | 'websockify';
 
@@ -34,43 +35,9 @@ const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 // -- /proc
 
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(entry), Number(fields[1]));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i += 1) {
-    for (const [pid, ppid] of parent) if (ppid === tree[i]) tree.push(pid);
-  }
-  return tree;
-}
-
 /** CPU seconds (user + system, reaped children included) and PSS KiB of a process tree. */
 function treeStats(root: number): { cpu: number; pssKiB: number; processes: number } {
-  let ticks = 0;
-  let pss = 0;
-  const tree = descendants(root);
-  for (const pid of tree) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime stime cutime cstime are fields 14-17 (1-based), 12-15 here.
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-      pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return { cpu: ticks / TICKS, pssKiB: pss, processes: tree.length };
+  return { cpu: treeCpu([root]), pssKiB: treePssKiB([root]), processes: 1 + descendants(root).length };
 }
 
 // -- processes
@@ -94,18 +61,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
       reject(new Error(`${what} exited with ${code}: ${buffer}`));
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  return port;
 }
 
 async function waitForPort(port: number): Promise<void> {

@@ -15,12 +15,12 @@
 // where the scheduler happens to put three busy processes on two cores.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { descendants, machineCpu, pin, treeCpu, treeRss } from './proc.js';
+import { freePort } from '../test/helpers/daemon.js';
 import { FrameReader, clientFrame, connectFastReader, connectRawWs } from './vnc-wsclient.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -125,18 +125,6 @@ async function floorRelay(mode: 'copy' | 'splice', binary: string, port: number)
     endpoint: () => ({ port, path: '/' }),
     stop: () => child.kill(),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) =>
-    server.close(() => {
-      r();
-    }),
-  );
-  return port;
 }
 
 async function websockify(): Promise<Relay> {
