@@ -2,6 +2,7 @@
 // upgrade on /ws/vnc/<name>?role=viewer|operator, subprotocol `binary`, no auth (tests only).
 // Also used by bench/vnc.ts (in a child process) so the bench measures the real relay.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -35,8 +36,9 @@ export function vncVm(name: string, target: VncTarget, state: Vm['state'] = 'run
 
 export async function startHarness(
   lookup: (name: string) => Vm | undefined,
-  options: Partial<VncBridgeOptions> = {},
+  harnessOptions: Partial<VncBridgeOptions> & { readonly tls?: { cert: Buffer; key: Buffer } } = {},
 ): Promise<Harness> {
+  const { tls, ...options } = harnessOptions;
   const maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
   const bridge = createVncBridge({
     logger: pino({ level: process.env.VWC_TEST_LOG ?? 'silent' }),
@@ -50,7 +52,11 @@ export async function startHarness(
     maxPayload: maxFrameBytes,
     handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
   });
-  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  const notFound = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+    res.writeHead(404).end();
+  };
+  // With TLS the socket under each WebSocket is a TLSSocket: the relay writes frames on it.
+  const server = tls ? https.createServer(tls, notFound) : http.createServer(notFound);
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const vm = lookup(decodeURIComponent(url.pathname.replace(/^\/ws\/vnc\//, '')));
@@ -72,7 +78,8 @@ export async function startHarness(
   return {
     bridge,
     port,
-    url: (vmName, role) => `ws://127.0.0.1:${port}/ws/vnc/${encodeURIComponent(vmName)}?role=${role}`,
+    url: (vmName, role) =>
+      `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws/vnc/${encodeURIComponent(vmName)}?role=${role}`,
     async close() {
       await bridge.stop('test over');
       wss.close();
