@@ -2,11 +2,19 @@
 // WebSocket (the one handed to ws's handleUpgrade). ws.send would frame each chunk as a
 // separate header plus the data (cork, two writes, a writev) and schedule a callback per send;
 // here a raw upstream leaves FRAME_HEADROOM bytes free in front of every read, the header goes
-// there, and the frame is one contiguous write without a callback. Measured in bench/ (4 GiB
-// floods): user CPU per GiB from 0.060 to 0.025 s, the rest being the kernel's copies.
+// there, and the frame is one contiguous write, with no callback unless the kernel does not take
+// it whole. Measured (4 GiB floods, bench/results/vnc.md): user CPU per GiB from 0.060 to 0.030 s,
+// the rest being the kernel's copies.
 //
-// Mixing with ws is safe: ws writes its own frames (close, pong) on the same socket, whole and
-// in call order, and without permessage-deflate its sender never queues.
+// Mixing with ws is safe because every writer puts out whole frames in one synchronous step
+// (ws's sender corks, writes and uncorks; so do we), Node keeps writes in call order, and
+// nothing else sends data frames on this WebSocket (a fragmented ws.send would be the danger).
+// ws's own frames (close, ping, pong) may come between ours. Once ws starts closing, its
+// readyState leaves OPEN and the relay writes no more.
+//
+// Over TLS every write completes asynchronously (writableLength stays above 0), so the relay
+// pauses reads after each frame; measured no worse than ws.send was (1 GiB floods over TLS:
+// 0.62-0.97 against 0.77-1.00 CPU-s/GiB).
 //
 // Backpressure: when the kernel does not take a frame whole, Node keeps (a view of) it queued;
 // write() then says so and `onFlushed` is called once the socket's queue is empty again. The
@@ -85,7 +93,8 @@ export class BrowserFrames {
     this.awaitingFlush = true;
     this.socket.write(EMPTY, (error) => {
       this.awaitingFlush = false;
-      if (error) return; // the socket is gone; its close ends the relay
+      // The socket is gone or ending (ws ends it after a hang-up): its close ends the relay.
+      if (error || this.socket.writableEnded || this.socket.destroyed) return;
       if (this.socket.writableLength > 0) this.waitForFlush();
       else this.onFlushed();
     });

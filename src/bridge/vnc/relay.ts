@@ -2,7 +2,8 @@
 // upstream connection, browser bytes through the RFB filter, backpressure both ways:
 // - server→browser: each upstream read becomes one binary frame written on the browser's socket
 //   (browser-frames.ts); when the kernel does not take it whole, upstream reads stop until it is
-//   written. At most one read waits in user space per viewer; QEMU then stops writing.
+//   written. At most one read (from a QEMU websocket upstream: one socket read's messages)
+//   waits in user space per viewer; QEMU then stops writing.
 // - browser→server: when the upstream socket's buffer is full, the browser socket stops being
 //   read until the upstream drains.
 import type { Duplex } from 'node:stream';
