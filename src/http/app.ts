@@ -35,6 +35,8 @@ export interface HttpDeps {
   /** Clock for tickets and the rate limiter (ms). */
   readonly now?: () => number;
   readonly heartbeatMs?: number;
+  /** WebSocket ping interval; a socket silent for one whole interval is cut (default 30 s). */
+  readonly pingIntervalMs?: number;
   /** Unsent bytes past which an event stream is cut (default 1 MiB; the page reconnects). */
   readonly eventsMaxBufferedBytes?: number;
 }
@@ -73,6 +75,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     clientOf,
     allowedOrigins: config.allowedOrigins,
     logger,
+    ...(deps.pingIntervalMs === undefined ? {} : { pingIntervalMs: deps.pingIntervalMs }),
   });
   const streams = new Set<Response>();
   let shuttingDown = false;

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { ConsoleHub, ConsoleSession, SerialAttachOptions } from '../bridge/types.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { VwcError } from '../errors/index.js';
@@ -25,6 +25,14 @@ export interface UpgradeDeps {
   readonly logger: Logger;
   /** Frames above this size close the socket (1009). */
   readonly maxPayload?: number;
+  /**
+   * Every open WebSocket is pinged this often; one that has not answered the previous ping by
+   * the next is terminated (default 30 s). It catches peers gone without a word (a suspended
+   * laptop, a dropped network) that would otherwise hold a VNC viewer slot and its QEMU
+   * connection, or a serial input lock, until TCP gives up hours later. A browser that stops
+   * reading for that long cannot answer either (the ping waits behind unread data) and goes too.
+   */
+  readonly pingIntervalMs?: number;
 }
 
 interface Route {
@@ -76,8 +84,15 @@ export class UpgradeHandler {
   /** Open WebSockets: neither wss.close() nor server.closeAllConnections() reach them. */
   readonly sockets = new Set<WebSocket>();
   private closing = false;
+  /** WebSockets pinged and not heard from since. */
+  private readonly unanswered = new Set<WebSocket>();
+  private readonly pinger: NodeJS.Timeout;
 
   constructor(private readonly deps: UpgradeDeps) {
+    this.pinger = setInterval(() => {
+      this.pingAll();
+    }, deps.pingIntervalMs ?? 30_000);
+    this.pinger.unref();
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.maxPayload ?? 1024 * 1024,
@@ -154,6 +169,9 @@ export class UpgradeHandler {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pending.delete(socket);
       this.sockets.add(ws);
+      ws.on('pong', () => {
+        this.unanswered.delete(ws);
+      });
       const fields = {
         user: session.user,
         role: session.role,
@@ -171,6 +189,7 @@ export class UpgradeHandler {
       });
       ws.once('close', (code, reason) => {
         this.sockets.delete(ws);
+        this.unanswered.delete(ws);
         logger.info({ ...fields, code, reason: reason.toString() }, 'console detach');
       });
       try {
@@ -185,15 +204,30 @@ export class UpgradeHandler {
     });
   }
 
+  private pingAll(): void {
+    for (const ws of this.sockets) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (this.unanswered.has(ws)) {
+        this.deps.logger.info('console websocket did not answer a ping in time: terminated');
+        ws.terminate();
+        continue;
+      }
+      this.unanswered.add(ws);
+      ws.ping();
+    }
+  }
+
   /** Refuses new upgrades and closes every open WebSocket with 1001 and `reason`. */
   closeAll(reason: string): void {
     this.closing = true;
+    clearInterval(this.pinger);
     for (const socket of this.pending) socket.destroy();
     for (const ws of this.sockets) ws.close(1001, reason);
   }
 
   /** Cuts sockets that did not finish their closing handshake. */
   terminateAll(): void {
+    clearInterval(this.pinger);
     for (const ws of this.sockets) ws.terminate();
   }
 }

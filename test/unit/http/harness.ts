@@ -156,6 +156,8 @@ export interface HarnessOptions {
   readonly webFiles?: Record<string, string>;
   /** The bcrypt worker the user store checks passwords with (default: its own). */
   readonly passwordChecker?: PasswordChecker;
+  /** WebSocket ping interval (default: the server's, 30 s). */
+  readonly pingIntervalMs?: number;
 }
 
 export function basic(user: string, password: string): string {
@@ -212,6 +214,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     now: () => clock,
     heartbeatMs: 200,
+    ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
   });
   const base = await web.listen();
   return {
