@@ -2,13 +2,13 @@
 // stopping and starting to read: the relay reuses one read buffer and writes frames on the
 // browser's socket in place, so a buffer overwritten while the socket still holds part of a
 // frame would show here as wrong bytes. Over plain TCP and over TLS (a TLSSocket under ws).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { selfSignedCert } from '../../helpers/tls.js';
 import { startHarness, vncVm, type Harness } from './harness.js';
 
 const GREETING = Buffer.from('RFB 003.008\n');
@@ -32,15 +32,9 @@ let key: Buffer;
 
 beforeAll(async () => {
   folder = mkdtempSync(path.join(os.tmpdir(), 'vwc-vnc-integrity-'));
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost']
-      .concat(['-addext', 'subjectAltName=IP:127.0.0.1'])
-      .concat(['-keyout', path.join(folder, 'key.pem'), '-out', path.join(folder, 'cert.pem')]),
-    { stdio: 'ignore' },
-  );
-  cert = readFileSync(path.join(folder, 'cert.pem'));
-  key = readFileSync(path.join(folder, 'key.pem'));
+  const files = selfSignedCert(folder);
+  cert = readFileSync(files.cert);
+  key = readFileSync(files.key);
   server = net.createServer((socket) => {
     socket.on('error', () => undefined);
     socket.write(GREETING);

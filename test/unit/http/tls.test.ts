@@ -1,6 +1,5 @@
 // TLS: with a certificate and key configured the server speaks HTTPS and wss on the same port,
 // and the Origin check expects the https scheme.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
@@ -15,38 +14,17 @@ import {
   tryUpgrade,
   type Harness,
 } from './harness.js';
+import { selfSignedCert } from '../../helpers/tls.js';
 
 describe('TLS', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-tls-'));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
   let ca: Buffer;
   let h: Harness;
 
   beforeAll(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
-    ca = readFileSync(cert);
-    h = await startHarness({ config: { tls: { cert, key } } });
+    const tls = selfSignedCert(dir);
+    ca = readFileSync(tls.cert);
+    h = await startHarness({ config: { tls } });
     h.registry.set(fakeVm('web-1'));
   });
   afterAll(async () => {

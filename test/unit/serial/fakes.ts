@@ -1,7 +1,8 @@
 // Test doubles for the serial mux: a VM builder, a registry, a controllable upstream and
-// client transports that read promptly, stall, or record everything.
+// client transports that read promptly, stall, or record everything; muxes built on them.
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type {
   DomainState,
   RegistryEvents,
@@ -11,7 +12,13 @@ import type {
   VmRegistry,
 } from '../../../src/discovery/types.js';
 import type { VncBridgeLike } from '../../../src/bridge/index.js';
-import type { ClientTransport } from '../../../src/bridge/serial/index.js';
+import {
+  SerialMux,
+  serialOptions,
+  type ClientTransport,
+  type SerialOptions,
+} from '../../../src/bridge/serial/index.js';
+import type { ConsoleSession } from '../../../src/bridge/types.js';
 import type {
   SerialConnector,
   SerialUpstream,
@@ -244,4 +251,40 @@ export class FakeClient implements ClientTransport {
 /** Lets pending promise callbacks (connector results) run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i += 1) await Promise.resolve();
+}
+
+export const alice: ConsoleSession = { user: 'alice', role: 'operator', clientAddress: '127.0.0.1' };
+export const bob: ConsoleSession = { user: 'bob', role: 'operator', clientAddress: '127.0.0.1' };
+export const eve: ConsoleSession = { user: 'eve', role: 'viewer', clientAddress: '127.0.0.1' };
+
+/** A mux for serial port 0 of `vm1` reading through `connector`. */
+export function newMux(connector: FakeConnector, options: Partial<SerialOptions> = {}): SerialMux {
+  return new SerialMux({
+    vmName: 'vm1',
+    index: 0,
+    options: serialOptions(options),
+    connector: connector.connect,
+    logger: silentLogger,
+  });
+}
+
+/** A mux whose VM is running and whose upstream is open; output is not coalesced unless asked. */
+export async function runningMux(
+  options: Partial<SerialOptions> = {},
+): Promise<{ mux: SerialMux; connector: FakeConnector }> {
+  const connector = new FakeConnector();
+  const mux = newMux(connector, { coalesceMs: 0, ...options });
+  mux.update(makeVm('vm1', 'running', 1));
+  await settle();
+  return { mux, connector };
+}
+
+/** In the calling describe block: setTimeout/clearTimeout are fake (coalescing, lock timers). */
+export function useFakeTimeouts(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 }

@@ -1,30 +1,28 @@
 // Control messages (presence, lock, vm) to a client that stops reading while the VM prints
 // nothing: they must be bounded like console bytes, not pile up in the WebSocket's buffer.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SerialMux, serialOptions, type SerialOptions } from '../../../src/bridge/serial/index.js';
-import type { ConsoleSession } from '../../../src/bridge/types.js';
-import { FakeClient, FakeConnector, makeVm, settle, silentLogger } from './fakes.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { SerialMux, SerialOptions } from '../../../src/bridge/serial/index.js';
+import {
+  FakeClient,
+  alice,
+  bob,
+  eve,
+  makeVm,
+  runningMux,
+  settle,
+  type FakeConnector,
+  useFakeTimeouts,
+} from './fakes.js';
 
-const alice: ConsoleSession = { user: 'alice', role: 'operator', clientAddress: '127.0.0.1' };
-const bob: ConsoleSession = { user: 'bob', role: 'operator', clientAddress: '127.0.0.1' };
-const eve: ConsoleSession = { user: 'eve', role: 'viewer', clientAddress: '127.0.0.1' };
 const LIMIT = 4096;
 /** Far above any one control message these tests produce (a presence of three clients). */
 const ONE_MESSAGE = 1024;
 
-async function runningMux(
+/** A running mux whose clients may each queue LIMIT bytes. */
+async function limitedMux(
   options: Partial<SerialOptions>,
 ): Promise<SerialMux & { connector: FakeConnector }> {
-  const connector = new FakeConnector();
-  const mux = new SerialMux({
-    vmName: 'vm1',
-    index: 0,
-    options: serialOptions({ coalesceMs: 0, clientQueueBytes: LIMIT, ...options }),
-    connector: connector.connect,
-    logger: silentLogger,
-  });
-  mux.update(makeVm('vm1', 'running', 1));
-  await settle();
+  const { mux, connector } = await runningMux({ clientQueueBytes: LIMIT, ...options });
   return Object.assign(mux, { connector });
 }
 
@@ -40,15 +38,10 @@ function churn(mux: SerialMux, visits: number): void {
 }
 
 describe('SerialMux control messages to a stalled client', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeTimeouts();
 
   it('holds them back while it does not read, then sends the current state', async () => {
-    const mux = await runningMux({ slowClientPolicy: 'resync' });
+    const mux = await limitedMux({ slowClientPolicy: 'resync' });
     const stalled = new FakeClient('stalled');
     mux.attach(stalled, eve, {});
     churn(mux, 1000);
@@ -75,7 +68,7 @@ describe('SerialMux control messages to a stalled client', () => {
   it('sends vm notices at once, in their place in the byte stream, even while holding back the rest', async () => {
     // A vm notice marks where a boot starts (its offset): deferred and coalesced like presence,
     // it would come after the new boot's bytes with a later offset, or a stop and start as one.
-    const mux = await runningMux({ slowClientPolicy: 'resync' });
+    const mux = await limitedMux({ slowClientPolicy: 'resync' });
     const stalled = new FakeClient('stalled');
     mux.attach(stalled, eve, {});
     mux.connector.latest.emit('boot one\r\n');
@@ -98,7 +91,7 @@ describe('SerialMux control messages to a stalled client', () => {
   it.each(['resync', 'disconnect'] as const)(
     'keeps vm notices to it bounded too, through 5,000 restarts (%s)',
     async (slowClientPolicy) => {
-      const mux = await runningMux({ slowClientPolicy });
+      const mux = await limitedMux({ slowClientPolicy });
       const stalled = new FakeClient('stalled');
       mux.attach(stalled, eve, {});
       for (let boot = 2; boot < 5002; boot += 1) {
@@ -119,7 +112,7 @@ describe('SerialMux control messages to a stalled client', () => {
   );
 
   it('closes it as too slow under the disconnect policy', async () => {
-    const mux = await runningMux({ slowClientPolicy: 'disconnect' });
+    const mux = await limitedMux({ slowClientPolicy: 'disconnect' });
     const stalled = new FakeClient('stalled');
     mux.attach(stalled, eve, {});
     churn(mux, 1000);
@@ -130,7 +123,7 @@ describe('SerialMux control messages to a stalled client', () => {
   });
 
   it('still answers a client that reads, however much it is told', async () => {
-    const mux = await runningMux({ slowClientPolicy: 'disconnect' });
+    const mux = await limitedMux({ slowClientPolicy: 'disconnect' });
     const reader = new FakeClient();
     mux.attach(reader, eve, {});
     churn(mux, 1000);

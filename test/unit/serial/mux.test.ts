@@ -1,39 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SerialMux, serialOptions, type SerialOptions } from '../../../src/bridge/serial/index.js';
-import type { ConsoleSession } from '../../../src/bridge/types.js';
-import { FakeClient, FakeConnector, makeVm, settle, silentLogger } from './fakes.js';
-
-const alice: ConsoleSession = { user: 'alice', role: 'operator', clientAddress: '127.0.0.1' };
-const bob: ConsoleSession = { user: 'bob', role: 'operator', clientAddress: '127.0.0.1' };
-const eve: ConsoleSession = { user: 'eve', role: 'viewer', clientAddress: '127.0.0.1' };
-
-function newMux(connector: FakeConnector, options: Partial<SerialOptions> = {}): SerialMux {
-  return new SerialMux({
-    vmName: 'vm1',
-    index: 0,
-    options: serialOptions(options),
-    connector: connector.connect,
-    logger: silentLogger,
-  });
-}
-
-async function runningMux(
-  options: Partial<SerialOptions> = {},
-): Promise<{ mux: SerialMux; connector: FakeConnector }> {
-  const connector = new FakeConnector();
-  const mux = newMux(connector, { coalesceMs: 0, ...options });
-  mux.update(makeVm('vm1', 'running', 1));
-  await settle();
-  return { mux, connector };
-}
+import { describe, expect, it, vi } from 'vitest';
+import {
+  FakeClient,
+  FakeConnector,
+  alice,
+  bob,
+  eve,
+  makeVm,
+  newMux,
+  runningMux,
+  settle,
+  useFakeTimeouts,
+} from './fakes.js';
 
 describe('SerialMux', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useFakeTimeouts();
 
   it('reads from boot with no client and gives the history to the first client', async () => {
     const { mux, connector } = await runningMux();
