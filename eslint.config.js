@@ -20,6 +20,19 @@ export default tseslint.config(
     },
   },
   {
+    // Benches run from a clean clone with tsx alone: nothing from the test suites or vitest.
+    files: ['bench/**/*.ts', 'harness/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vitest', message: 'bench/ and harness/ run without vitest' }],
+          patterns: [{ group: ['**/test/**'], message: 'share it through harness/ instead' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['web/**/*.ts'],
     languageOptions: { globals: { ...globals.browser } },
   },

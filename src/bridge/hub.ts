@@ -72,12 +72,13 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
     },
     attachSerial(
       ws: WebSocket,
+      socket: Duplex,
       vmName: string,
       index: number,
       session: ConsoleSession,
       options: SerialAttachOptions,
     ): void {
-      serial.attach(ws, vmName, index, session, options);
+      serial.attach(ws, socket, vmName, index, session, options);
     },
     readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {
       return serial.read(vmName, index, from, max);

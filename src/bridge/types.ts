@@ -41,9 +41,13 @@ export interface ConsoleHub {
   /** Starts following the registry (serial sources are owned from the moment a VM runs). */
   start(): void;
   serialAvailable(vmName: string, index: number): Availability;
-  /** Takes over an open WebSocket for serial console `index` of `vmName`. */
+  /**
+   * Takes over an open WebSocket for serial console `index` of `vmName`, with the socket under it
+   * (as handed to handleUpgrade): console output frames are written on it.
+   */
   attachSerial(
     ws: WebSocket,
+    socket: Duplex,
     vmName: string,
     index: number,
     session: ConsoleSession,

@@ -97,6 +97,9 @@ export class UpgradeHandler {
       noServer: true,
       maxPayload: deps.maxPayload ?? 1024 * 1024,
       clientTracking: false,
+      // Never negotiated: the bridges write their server frames straight on the socket,
+      // uncompressed (relay/frames.ts).
+      perMessageDeflate: false,
       // noVNC asks for `binary`; pick it when offered, otherwise no subprotocol.
       handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
     });
@@ -194,7 +197,7 @@ export class UpgradeHandler {
       });
       try {
         if (consoleRef.kind === 'vnc') hub.attachVnc(ws, socket, vmName, session);
-        else hub.attachSerial(ws, vmName, consoleRef.index, session, route.options);
+        else hub.attachSerial(ws, socket, vmName, consoleRef.index, session, route.options);
       } catch (error) {
         const vwc = toVwcError(error);
         logger.error({ ...fields, err: error }, 'console attach failed');

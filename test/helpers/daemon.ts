@@ -3,11 +3,13 @@
 // that sends SIGTERM and waits for the exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { REPO_ROOT } from './guest.js';
+import { REPO_ROOT } from '../../harness/libvirt/guest.js';
+import { freePort } from '../../harness/ports.js';
+
+export { freePort };
 
 export interface TestUser {
   readonly name: string;
@@ -28,15 +30,6 @@ export interface RunningDaemon {
   output(): string;
   /** SIGTERM, then the exit code (null if it had to be killed). */
   stop(): Promise<number | null>;
-}
-
-/** A loopback TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {

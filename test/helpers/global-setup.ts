@@ -2,8 +2,8 @@
 // (scripts/setup-host.sh has run), builds the guest, reaps leftovers of dead runs, and at the
 // end reaps this run's domains even when tests failed or were interrupted.
 import { execFileSync } from 'node:child_process';
-import { guestImage } from './guest.js';
-import { reapTestDomains } from './domains.js';
+import { guestImage } from '../../harness/libvirt/guest.js';
+import { reapTestDomains } from '../../harness/libvirt/domains.js';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const run = String(process.pid);

@@ -1,10 +1,14 @@
 // One attached client of a serial mux: its transport and where it stands in the byte stream.
 import type { Role } from '../types.js';
+import type { OutputChunk } from './output.js';
 
 /** What the mux needs from a client connection (a WebSocket in production, a fake in tests). */
 export interface ClientTransport {
-  /** Console bytes. `done` runs once they left the process (or failed): the client's in-flight measure. */
-  sendBinary(data: Buffer, done: () => void): void;
+  /**
+   * Console bytes (`chunk.data`; the same chunk goes to every caught-up client). `done` runs once
+   * they left the process (or failed), perhaps before this returns: the client's in-flight measure.
+   */
+  sendBinary(chunk: OutputChunk, done: () => void): void;
   /** A control message (JSON text). `done` as for `sendBinary`: control bytes are bounded too. */
   sendText(text: string, done: () => void): void;
   /** Ends the connection with a WebSocket close code and reason. */

@@ -1,5 +1,6 @@
 // SerialConsoles: one SerialMux per (VM, serial port), created, updated and closed by registry
 // events. This is the serial half of the ConsoleHub.
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Vm, VmChange, VmRegistry } from '../../discovery/types.js';
@@ -90,8 +91,10 @@ export class SerialConsoles {
     return { ok: true };
   }
 
+  /** `socket` is the one under `ws` (as handed to handleUpgrade): console frames are written on it. */
   attach(
     ws: WebSocket,
+    socket: Duplex,
     vmName: string,
     index: number,
     session: ConsoleSession,
@@ -106,7 +109,7 @@ export class SerialConsoles {
       );
       return;
     }
-    attachWebSocket(mux, ws, session, options, this.options, this.logger);
+    attachWebSocket(mux, ws, socket, session, options, this.options, this.logger);
   }
 
   read(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {

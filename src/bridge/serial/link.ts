@@ -68,6 +68,11 @@ export class UpstreamLink {
     this.want(null);
   }
 
+  /** Bytes the kernel surely holds while reading is paused (0 without an upstream). */
+  get holdBytes(): number {
+    return this.upstream?.holdBytes ?? 0;
+  }
+
   pauseReading(): void {
     this.upstream?.pause();
   }

@@ -13,6 +13,7 @@ import { SerialClient, type ClientTransport, type Deferred } from './client.js';
 import { SerialHistory } from './history.js';
 import { UpstreamLink } from './link.js';
 import type { SerialOptions } from './options.js';
+import { OutputChunk, OutputCoalescer } from './output.js';
 import {
   encode,
   gapMarker,
@@ -25,10 +26,6 @@ import {
 
 /** Largest binary frame sent to a client when replaying history. */
 const MAX_CHUNK = 64 * 1024;
-/** Gathered upstream bytes are sent at once when they reach this, whatever the window. */
-const FLUSH_BYTES = 64 * 1024;
-/** Reads below this are a chatty source: they open a coalescing window. */
-const SMALL_READ = 4 * 1024;
 /** Presence is sent at most this often (many clients attaching at once cost one broadcast). */
 const PRESENCE_DELAY_MS = 50;
 /** Presence lists at most this many clients (with the total count). */
@@ -42,6 +39,8 @@ export interface SerialMuxDeps {
   readonly options: SerialOptions;
   readonly connector: SerialConnector;
   readonly logger: Logger;
+  /** Milliseconds on a monotonic clock (the coalescing window); performance.now by default. */
+  readonly now?: () => number;
 }
 
 export interface SerialMuxStats {
@@ -77,9 +76,7 @@ export class SerialMux {
   private nextClientId = 1;
   private lockHolder: SerialClient | null = null;
   private inputBlocked = false;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly output: OutputCoalescer;
   private presenceTimer: NodeJS.Timeout | null = null;
   private vmState: DomainState = 'unknown';
   private boot = 0;
@@ -94,11 +91,28 @@ export class SerialMux {
     this.options = deps.options;
     this.logger = deps.logger;
     this.history = new SerialHistory(deps.options);
+    const now = deps.now ?? (() => performance.now());
+    this.output = new OutputCoalescer({
+      windowMs: deps.options.coalesceMs,
+      now,
+      reading: {
+        holdBytes: () => this.link.holdBytes,
+        pause: () => {
+          this.link.pauseReading();
+        },
+        resume: () => {
+          this.link.resumeReading();
+        },
+      },
+      send: (chunk) => {
+        this.fanOut(chunk);
+      },
+    });
     this.link = new UpstreamLink(
       deps.connector,
       {
         data: (chunk) => {
-          this.received(chunk);
+          this.output.push(chunk);
         },
         inputBlocked: (blocked) => {
           this.setInputBlocked(blocked);
@@ -247,46 +261,21 @@ export class SerialMux {
     this.flush();
     this.closed = true;
     this.link.close();
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.output.close();
     if (this.presenceTimer) clearTimeout(this.presenceTimer);
     for (const client of [...this.clients.values()]) this.closeClient(client, error);
   }
 
   // -- upstream → clients
 
-  /**
-   * Coalescing: a small read starts a window of `coalesceMs` during which the upstream is not
-   * read at all, so a chatty guest's writes gather in the kernel and come back as one read, one
-   * wake-up and one message. A big read (a busy source) is sent at once and reading goes on.
-   */
-  private received(chunk: Buffer): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.options.coalesceMs <= 0 || this.pendingBytes >= FLUSH_BYTES || chunk.length >= SMALL_READ) {
-      this.flush();
-    } else if (!this.flushTimer) {
-      this.link.pauseReading();
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = null;
-        this.flush();
-        this.link.resumeReading();
-      }, this.options.coalesceMs);
-    }
+  private flush(): void {
+    this.output.flush();
   }
 
-  private flush(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-      this.link.resumeReading();
-    }
-    if (this.pendingBytes === 0) return;
-    const chunk =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
+  /** One chunk of output (see output.ts for when): into history, then to every client. */
+  private fanOut(chunk: OutputChunk): void {
     const start = this.history.end;
-    this.history.append(chunk);
+    this.history.append(chunk.data);
     for (const client of this.clients.values()) this.pump(client, start, chunk);
   }
 
@@ -295,7 +284,7 @@ export class SerialMux {
    * is caught up) or from history. Stops at the client's in-flight limit; its `done` callbacks
    * call back in. A client whose pending bytes exceed its limit is resynced or closed.
    */
-  private pump(client: SerialClient, freshStart = -1, fresh?: Buffer): void {
+  private pump(client: SerialClient, freshStart = -1, fresh?: OutputChunk): void {
     // Not re-entrant: a transport may report `done` synchronously; that asks for one more round.
     client.pumpRequests += 1;
     if (client.pumping) return;
@@ -313,7 +302,7 @@ export class SerialMux {
     }
   }
 
-  private pumpOnce(client: SerialClient, freshStart: number, fresh: Buffer | undefined): void {
+  private pumpOnce(client: SerialClient, freshStart: number, fresh: OutputChunk | undefined): void {
     if (client.closed) return;
     const limit = this.options.clientQueueBytes;
     const end = this.history.end;
@@ -327,27 +316,28 @@ export class SerialMux {
         return;
       }
       if (client.inflight >= limit) return;
-      let data: Buffer;
-      if (fresh && client.offset === freshStart && freshStart + fresh.length === end) {
-        data = fresh;
+      let chunk: OutputChunk;
+      if (fresh && client.offset === freshStart && freshStart + fresh.data.length === end) {
+        chunk = fresh;
       } else {
         const read = this.history.read(client.offset, Math.min(end - client.offset, MAX_CHUNK));
         client.offset = read.start;
         if (read.missing) this.gap(client, read.missing.from, read.missing.to, 'out-of-history');
-        data = read.data;
-        if (data.length === 0) return;
+        if (read.data.length === 0) return;
+        chunk = new OutputChunk(read.data, 0);
       }
       // Advance before sending: a transport may report `done` synchronously and re-enter.
-      client.offset += data.length;
+      client.offset += chunk.data.length;
       client.allowance = Math.min(client.allowance, end - client.offset);
-      this.sendBinary(client, data);
+      this.sendBinary(client, chunk);
     }
   }
 
-  private sendBinary(client: SerialClient, data: Buffer): void {
-    client.inflight += data.length;
-    client.transport.sendBinary(data, () => {
-      client.inflight -= data.length;
+  private sendBinary(client: SerialClient, chunk: OutputChunk): void {
+    const bytes = chunk.data.length;
+    client.inflight += bytes;
+    client.transport.sendBinary(chunk, () => {
+      client.inflight -= bytes;
       if (client.behind || client.offset < this.history.end) this.pump(client);
     });
   }
@@ -384,7 +374,7 @@ export class SerialMux {
    */
   private gap(client: SerialClient, from: number, to: number, reason: GapReason): void {
     const marker = gapMarker(to - from, reason);
-    if (marker.length > 0) this.sendBinary(client, marker);
+    if (marker.length > 0) this.sendBinary(client, new OutputChunk(marker, 0));
     this.sendControl(client, { type: 'gap', from, to, reason, marker: marker.length });
   }
 
@@ -402,6 +392,7 @@ export class SerialMux {
       return;
     }
     this.link.write(data);
+    this.output.inputSent();
   }
 
   private control(client: SerialClient, message: ClientMessage): void {

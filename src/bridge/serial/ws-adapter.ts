@@ -1,8 +1,13 @@
 // Connects an open WebSocket to a serial mux: binary frames are console input, text frames are
-// control messages, and the mux's output goes back with `send` callbacks as the in-flight measure.
+// control messages. Console output goes out as frames built once per chunk and written straight
+// on the socket under the WebSocket (relay/frames.ts: the same bytes for every client, no
+// per-client copy or callback unless the kernel does not take the frame whole); control
+// messages go through ws.send. Both write whole frames synchronously, so their order holds.
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { VwcError } from '../../errors/index.js';
+import { BrowserFrames } from '../relay/index.js';
 import type { ConsoleSession, SerialAttachOptions } from '../types.js';
 import type { ClientTransport } from './client.js';
 import type { SerialClientHandle, SerialMux } from './mux.js';
@@ -32,16 +37,23 @@ function closeSoon(ws: WebSocket, code: number, reason: string): void {
   }, CLOSE_GRACE_MS).unref();
 }
 
-export function webSocketTransport(ws: WebSocket): ClientTransport {
+/** `socket` is the one under `ws`, as handed to handleUpgrade. */
+export function webSocketTransport(ws: WebSocket, socket: Duplex): ClientTransport {
+  /** `done` callbacks of frames the kernel did not take whole, run once the socket has written them. */
+  let waiting: (() => void)[] = [];
+  const frames = new BrowserFrames(socket, () => {
+    const flushed = waiting;
+    waiting = [];
+    for (const done of flushed) done();
+  });
   return {
-    sendBinary: (data, done) => {
+    sendBinary: (chunk, done) => {
       if (ws.readyState !== WebSocket.OPEN) {
         done();
         return;
       }
-      ws.send(data, { binary: true }, () => {
-        done();
-      });
+      if (frames.writeFrame(chunk.wsFrame())) done();
+      else waiting.push(done);
     },
     sendText: (text, done) => {
       if (ws.readyState !== WebSocket.OPEN) {
@@ -72,6 +84,7 @@ export interface WebSocketAttachLimits {
 export function attachWebSocket(
   mux: SerialMux,
   ws: WebSocket,
+  socket: Duplex,
   session: ConsoleSession,
   options: SerialAttachOptions,
   limits: WebSocketAttachLimits,
@@ -79,7 +92,7 @@ export function attachWebSocket(
 ): void {
   let handle: SerialClientHandle;
   try {
-    handle = mux.attach(webSocketTransport(ws), session, options);
+    handle = mux.attach(webSocketTransport(ws, socket), session, options);
   } catch (error) {
     closeWithError(
       ws,

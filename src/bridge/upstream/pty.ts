@@ -83,6 +83,9 @@ export async function connectPty(path: string, handlers: UpstreamHandlers): Prom
   });
   return {
     description: `pty ${path}`,
+    // The line discipline's read buffer; the tty layer holds more behind it before the
+    // writer (QEMU) is blocked.
+    holdBytes: 4096,
     write: (data) => writer.write(data),
     pause: () => {
       reader.pause();

@@ -87,6 +87,8 @@ export function connectQemuWebsocket(
       open = true;
       resolve({
         description: `qemu-websocket ${path}`,
+        // TCP under it, counted per write like a UNIX socket's (see socket.ts).
+        holdBytes: 256,
         write: (data) => {
           if (ws.readyState !== WebSocket.OPEN) return true;
           for (const frame of chunkInput(data)) queue.push(frame);

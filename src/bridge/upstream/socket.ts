@@ -14,14 +14,24 @@ export function describeTarget(target: StreamTarget): string {
   return target.transport === 'unix' ? `unix ${target.path}` : `tcp ${target.host}:${target.port}`;
 }
 
+/**
+ * A stream socket's sender may queue about 278 writes of any size (the kernel counts each
+ * small write as a whole buffer against the sender's 208 KiB, measured: 278 writes of 1, 8 or
+ * 16 bytes) while we do not read; QEMU writes a UART's output one byte at a time. So only 256
+ * bytes are sure to wait in the kernel without blocking the guest.
+ */
+const SOCKET_HOLD_BYTES = 256;
+
 /** Size of the one read buffer of a socket read with `onData`. */
 const READ_BUFFER = 64 * 1024;
 
 /**
  * Connects; rejects on error or after `timeoutMs`. The socket is returned connected and paused.
- * With `onData`, reads go to it (a copy of each read) instead of 'data' events: then pause()
- * and resume() stop and start reading in libuv itself (a plain socket keeps reading into its
- * stream buffer while paused), which is what lets the kernel gather a chatty source's writes.
+ * With `onData`, every read goes to it as a view of one read buffer that the next read reuses
+ * (the caller copies what it keeps) instead of 'data' events: no allocation per read, and
+ * pause() and resume() stop and start reading in libuv itself (a plain socket keeps reading
+ * into its stream buffer while paused), which is what lets the kernel gather a chatty source's
+ * writes.
  */
 export function connectStream(
   target: StreamTarget,
@@ -33,7 +43,7 @@ export function connectStream(
       ? {
           buffer: Buffer.allocUnsafe(READ_BUFFER),
           callback: (size: number, buffer: Uint8Array): boolean => {
-            onData(Buffer.from(buffer.subarray(0, size)));
+            onData(Buffer.from(buffer.buffer, buffer.byteOffset, size));
             return true;
           },
         }
@@ -89,6 +99,7 @@ export function socketUpstream(
   socket.resume();
   return {
     description,
+    holdBytes: SOCKET_HOLD_BYTES,
     write: (data) => socket.write(encode(data)),
     pause: () => {
       socket.pause();

@@ -2,6 +2,7 @@
 
 /** Callbacks an upstream reports through; `closed` is called exactly once. */
 export interface UpstreamHandlers {
+  /** Output of the guest. `chunk` is valid only during the call (its memory may be reused). */
   data(chunk: Buffer): void;
   /** Input may be written again after `write` returned false. */
   drain(): void;
@@ -14,8 +15,13 @@ export interface SerialUpstream {
   /** Sends input to the guest; false when the upstream's buffer is full (wait for `drain`). */
   write(data: Buffer): boolean;
   /**
-   * Stops and restarts reading (the mux lets small writes gather in the kernel for its coalescing
-   * window: one read and one wake-up instead of one per guest write).
+   * Bytes of output the kernel is sure to hold while reading is paused, without blocking the
+   * guest's writes (a pty buffers bytes; a socket a number of writes, however small).
+   */
+  readonly holdBytes: number;
+  /**
+   * Stops and restarts reading (the mux lets a slow chatty source's writes gather in the kernel
+   * for its coalescing window: one read and one wake-up instead of one per guest write).
    */
   pause(): void;
   resume(): void;

@@ -1,7 +1,7 @@
 // One browser connection: a WebSocket (subprotocol `binary`, raw RFB) relayed to its own
 // upstream connection, browser bytes through the RFB filter, backpressure both ways:
 // - server→browser: each upstream read becomes one binary frame written on the browser's socket
-//   (browser-frames.ts); when the kernel does not take it whole, upstream reads stop until it is
+//   (src/bridge/relay/frames.ts); when the kernel does not take it whole, upstream reads stop until it is
 //   written. At most one read (from a QEMU websocket upstream: one socket read's messages)
 //   waits in user space per viewer; QEMU then stops writing.
 // - browser→server: when the upstream socket's buffer is full, the browser socket stops being
@@ -12,7 +12,7 @@ import { WebSocket } from 'ws';
 import { VwcError, isVwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
 import type { ConsoleSession } from '../types.js';
-import { BrowserFrames } from './browser-frames.js';
+import { BrowserFrames } from '../relay/index.js';
 import { RfbClientFilter } from './rfb-filter.js';
 import { openUpstream, type SocketFactory, type Upstream } from './upstream.js';
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
-import { FRAME_HEADROOM } from './browser-frames.js';
+import { FRAME_HEADROOM } from '../relay/index.js';
 import { ReadBuffer } from './read-buffer.js';
 
 /** Opens a stream socket; `net.connect` in production, injectable for tests. */

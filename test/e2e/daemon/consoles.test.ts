@@ -6,8 +6,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../helpers/domains.js';
-import { REPO_ROOT, promptFor } from '../../helpers/guest.js';
+import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
+import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
 import { count, litPixels, termText, waitFor } from '../web/probes.js';
 
 const users = {

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../../helpers/browser.js';
 import { freePort } from '../../helpers/daemon.js';
-import { runId } from '../../helpers/domains.js';
-import { REPO_ROOT } from '../../helpers/guest.js';
-import { virshQuiet } from '../../helpers/virsh.js';
+import { runId } from '../../../harness/libvirt/domains.js';
+import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
+import { virshQuiet } from '../../../harness/libvirt/virsh.js';
 import { termText, waitFor } from '../web/probes.js';
 
 describe('demo command', () => {

@@ -4,8 +4,8 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscovery, type Discovery, type Vm } from '../../../src/discovery/index.js';
-import { TestDomains } from '../../helpers/domains.js';
-import { TEST_URI } from '../../helpers/virsh.js';
+import { TestDomains } from '../../../harness/libvirt/domains.js';
+import { TEST_URI } from '../../../harness/libvirt/virsh.js';
 import { ptyPathOf, waitForVm } from '../../unit/discovery/registry-wait.js';
 
 const logger = pino({ level: 'silent' });

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscovery, type Discovery, type SourceStatus } from '../../../src/discovery/index.js';
-import { TestDomains } from '../../helpers/domains.js';
-import { TEST_URI } from '../../helpers/virsh.js';
+import { TestDomains } from '../../../harness/libvirt/domains.js';
+import { TEST_URI } from '../../../harness/libvirt/virsh.js';
 import { waitForRegistry, waitForVm } from '../../unit/discovery/registry-wait.js';
 
 const PID_FILE = '/run/libvirtd.pid';

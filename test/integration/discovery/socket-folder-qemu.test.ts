@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscovery, type Discovery, type Vm } from '../../../src/discovery/index.js';
 import { readGreeting } from '../../helpers/console-io.js';
-import { spawnHandQemu } from '../../helpers/guest.js';
+import { spawnHandQemu } from '../../../harness/libvirt/guest.js';
 import { waitForVm } from '../../unit/discovery/registry-wait.js';
 
 describe('socket-folder source with a QEMU started by hand', () => {

@@ -3,7 +3,7 @@
 // and checks the ticket path works from a page too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../../helpers/browser.js';
-import { fakeVm, startHarness, type Harness } from '../../unit/http/harness.js';
+import { fakeVm, startHarness, type Harness } from '../../../harness/http-server.js';
 
 // External script only: the CSP forbids inline scripts.
 const PROBE = `

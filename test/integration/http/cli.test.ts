@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setUser } from '../../../src/http/index.js';
-import { TestDomains } from '../../helpers/domains.js';
-import { REPO_ROOT } from '../../helpers/guest.js';
-import { ALICE, USERS, basic } from '../../unit/http/harness.js';
+import { TestDomains } from '../../../harness/libvirt/domains.js';
+import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
+import { ALICE, USERS, basic } from '../../../harness/http-server.js';
 import { SerialClient, until } from './stack.js';
 
 interface Served {

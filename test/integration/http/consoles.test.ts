@@ -2,9 +2,9 @@
 // (a viewer cannot type on serial or VNC), the ACL and unknown names are refused before the
 // handshake, and history is served from the real mux.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDomains, type TestDomain } from '../../helpers/domains.js';
-import { promptFor } from '../../helpers/guest.js';
-import { ALICE, VICTOR, WEBBY, expectRefused, tryUpgrade } from '../../unit/http/harness.js';
+import { TestDomains, type TestDomain } from '../../../harness/libvirt/domains.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
+import { ALICE, VICTOR, WEBBY, expectRefused, tryUpgrade } from '../../../harness/http-server.js';
 import { RfbTestClient } from '../vnc/rfb-client.js';
 import { SerialClient, startStack, until, type Stack } from './stack.js';
 

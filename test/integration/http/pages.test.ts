@@ -5,8 +5,8 @@ import { cpSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from '../../helpers/browser.js';
-import { REPO_ROOT } from '../../helpers/guest.js';
-import { fakeVm, startHarness, type Harness } from '../../unit/http/harness.js';
+import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
+import { fakeVm, startHarness, type Harness } from '../../../harness/http-server.js';
 
 const BUILT = path.join(REPO_ROOT, 'dist/web');
 const HOSTILE = ['<img src=x onerror=alert(1)>', `it's "quoted"`, 'ünïcødé-ドメイン'];

@@ -10,7 +10,7 @@ import { createDiscovery } from '../../../src/discovery/index.js';
 import type { VmRegistry } from '../../../src/discovery/types.js';
 import { filterRegistry } from '../../../src/app/filter-registry.js';
 import { createWebServer, setUser, UserStore, type WebServer } from '../../../src/http/index.js';
-import { USERS, testHttpConfig } from '../../unit/http/harness.js';
+import { USERS, testHttpConfig } from '../../../harness/http-server.js';
 import type { ConsoleHub } from '../../../src/bridge/types.js';
 
 export interface Stack {

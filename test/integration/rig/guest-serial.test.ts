@@ -1,8 +1,8 @@
 // The rig itself: a real guest under libvirtd, its serial ports and its VNC socket.
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConsoleProbe, readGreeting } from '../../helpers/console-io.js';
-import { TestDomains } from '../../helpers/domains.js';
-import { promptFor } from '../../helpers/guest.js';
+import { TestDomains } from '../../../harness/libvirt/domains.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
 
 describe('test guest under libvirtd', () => {
   const domains = new TestDomains();

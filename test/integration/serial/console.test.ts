@@ -2,8 +2,8 @@
 // windows, the write lock, a restart under attached clients, and a client that never reads.
 // `telnet` is a TCP chardev with protocol telnet: QEMU's negotiation must not reach the history.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestDomains, type SerialKind, type TestDomain } from '../../helpers/domains.js';
-import { BOOT_BANNER } from '../../helpers/guest.js';
+import { TestDomains, type SerialKind, type TestDomain } from '../../../harness/libvirt/domains.js';
+import { BOOT_BANNER } from '../../../harness/libvirt/guest.js';
 import { ConsoleClient, prompt, SerialServer, until } from './harness.js';
 
 const QUEUE = 64 * 1024;

@@ -2,9 +2,9 @@
 // registry: a pty and a UNIX serial followed from boot, through a destroy and start.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiscovery, type Discovery } from '../../../src/discovery/index.js';
-import { TestDomains, type TestDomain } from '../../helpers/domains.js';
-import { BOOT_BANNER } from '../../helpers/guest.js';
-import { TEST_URI } from '../../helpers/virsh.js';
+import { TestDomains, type TestDomain } from '../../../harness/libvirt/domains.js';
+import { BOOT_BANNER } from '../../../harness/libvirt/guest.js';
+import { TEST_URI } from '../../../harness/libvirt/virsh.js';
 import { silentLogger } from '../../unit/serial/fakes.js';
 import { ConsoleClient, prompt, SerialServer, until } from './harness.js';
 

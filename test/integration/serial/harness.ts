@@ -10,9 +10,9 @@ import { createConsoleHub, type ConsoleHubHandle, type SerialOptions } from '../
 import type { ServerMessage } from '../../../src/bridge/serial/index.js';
 import type { Role } from '../../../src/bridge/types.js';
 import type { DomainState, SerialSource, Vm, VmRegistry } from '../../../src/discovery/types.js';
-import type { SerialKind, TestDomain } from '../../helpers/domains.js';
-import { virsh } from '../../helpers/virsh.js';
-import { promptFor } from '../../helpers/guest.js';
+import type { SerialKind, TestDomain } from '../../../harness/libvirt/domains.js';
+import { virsh } from '../../../harness/libvirt/virsh.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
 import { FakeRegistry, makeVm, silentLogger, stubVnc } from '../../unit/serial/fakes.js';
 
 export class SerialServer {
@@ -46,6 +46,7 @@ export class SerialServer {
       const last = url.searchParams.get('last');
       this.hub.attachSerial(
         ws,
+        req.socket,
         decodeURIComponent(vm),
         Number(index),
         {

@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamLink } from '../../../src/bridge/serial/link.js';
 import { connectSerial, QEMU_WS_INPUT_FRAME_BYTES } from '../../../src/bridge/upstream/index.js';
-import { promptFor, spawnHandQemu } from '../../helpers/guest.js';
+import { promptFor, spawnHandQemu } from '../../../harness/libvirt/guest.js';
 import { until } from './harness.js';
 
 const PROMPT = promptFor('ttyS0');

@@ -1,11 +1,11 @@
 // The VNC bridge against a real guest's VNC UNIX socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleProbe } from '../../helpers/console-io.js';
-import { TestDomains, type TestDomain } from '../../helpers/domains.js';
-import { BOOT_BANNER } from '../../helpers/guest.js';
+import { TestDomains, type TestDomain } from '../../../harness/libvirt/domains.js';
+import { BOOT_BANNER } from '../../../harness/libvirt/guest.js';
 import { ERRORS } from '../../../src/errors/index.js';
 import type { Vm } from '../../../src/discovery/types.js';
-import { startHarness, vncVm, type Harness } from './harness.js';
+import { startHarness, vncVm, type Harness } from '../../../harness/vnc-server.js';
 import { RfbTestClient } from './rfb-client.js';
 
 describe('VNC bridge with a real guest', () => {

@@ -4,11 +4,11 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { domainXml } from '../../helpers/domain-xml.js';
-import { TEST_PREFIX, runId } from '../../helpers/domains.js';
-import { guestImage } from '../../helpers/guest.js';
-import { virsh, virshQuiet } from '../../helpers/virsh.js';
-import { startHarness, vncVm } from './harness.js';
+import { domainXml } from '../../../harness/libvirt/domain-xml.js';
+import { TEST_PREFIX, runId } from '../../../harness/libvirt/domains.js';
+import { guestImage } from '../../../harness/libvirt/guest.js';
+import { virsh, virshQuiet } from '../../../harness/libvirt/virsh.js';
+import { startHarness, vncVm } from '../../../harness/vnc-server.js';
 import { RfbTestClient } from './rfb-client.js';
 
 describe('VNC bridge with a QEMU websocket listener', () => {

@@ -10,7 +10,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { ERRORS } from '../../../src/errors/index.js';
 import * as m from '../../unit/vnc/rfb-build.js';
 import { FrameReader, clientFrame, connectRawWs } from '../../../bench/vnc-wsclient.js';
-import { startHarness, vncVm, type Harness } from './harness.js';
+import { startHarness, vncVm, type Harness } from '../../../harness/vnc-server.js';
 
 const GREETING = Buffer.from('RFB 003.008\n');
 const HANDSHAKE = Buffer.concat([m.version(8), Buffer.of(1, 1)]);

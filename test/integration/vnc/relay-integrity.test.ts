@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { selfSignedCert } from '../../helpers/tls.js';
-import { startHarness, vncVm, type Harness } from './harness.js';
+import { selfSignedCert } from '../../../harness/tls.js';
+import { startHarness, vncVm, type Harness } from '../../../harness/vnc-server.js';
 
 const GREETING = Buffer.from('RFB 003.008\n');
 const TOTAL = 24 * 1024 * 1024;

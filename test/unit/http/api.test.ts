@@ -10,7 +10,7 @@ import {
   startHarness,
   tryUpgrade,
   type Harness,
-} from './harness.js';
+} from '../../../harness/http-server.js';
 
 const HOSTILE = [
   '<img src=x onerror=alert(1)>',

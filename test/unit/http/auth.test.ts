@@ -11,7 +11,7 @@ import {
   startHarness,
   tryUpgrade,
   type Harness,
-} from './harness.js';
+} from '../../../harness/http-server.js';
 
 const ROUTES: readonly [string, string][] = [
   ['GET', '/'],

@@ -7,7 +7,15 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPasswd, runServe, type DaemonParts } from '../../../src/app/index.js';
 import { setUser } from '../../../src/http/index.js';
-import { ALICE, FakeHub, FakeRegistry, closeOf, expectOpen, fakeVm, tryUpgrade } from './harness.js';
+import {
+  ALICE,
+  FakeHub,
+  FakeRegistry,
+  closeOf,
+  expectOpen,
+  fakeVm,
+  tryUpgrade,
+} from '../../../harness/http-server.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-commands-'));
 afterAll(() => {

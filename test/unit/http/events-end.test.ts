@@ -3,7 +3,7 @@
 // read) must not write after end, which emits an 'error' nobody listens to and ends the daemon.
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { ALICE, fakeVm, startHarness } from './harness.js';
+import { ALICE, fakeVm, startHarness } from '../../../harness/http-server.js';
 
 describe('event stream after it was ended', () => {
   it('ignores registry events and heartbeats instead of writing after end', async () => {

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ALICE, fakeVm, startHarness, type Harness } from './harness.js';
+import { ALICE, fakeVm, startHarness, type Harness } from '../../../harness/http-server.js';
 
 /** Far beyond the daemon's bound plus what loopback socket buffers hold. */
 const GIVE_UP_BYTES = 64 * 1024 * 1024;

@@ -1,7 +1,14 @@
 // Console WebSockets are pinged; one that does not answer by the next ping is cut (a peer gone
 // without a FIN would otherwise hold its viewer slot, QEMU connection or input lock for hours).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, expectOpen, fakeVm, startHarness, tryUpgrade, type Harness } from './harness.js';
+import {
+  ALICE,
+  expectOpen,
+  fakeVm,
+  startHarness,
+  tryUpgrade,
+  type Harness,
+} from '../../../harness/http-server.js';
 
 const INTERVAL_MS = 100;
 

@@ -1,7 +1,7 @@
 // A listening server's own errors (accept failing with EMFILE when file descriptors run out) are
 // emitted on the server: they are logged, never an uncaught exception that ends the daemon.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, startHarness, type Harness } from './harness.js';
+import { ALICE, startHarness, type Harness } from '../../../harness/http-server.js';
 
 describe('listening server errors', () => {
   let h: Harness;

@@ -13,8 +13,8 @@ import {
   startHarness,
   tryUpgrade,
   type Harness,
-} from './harness.js';
-import { selfSignedCert } from '../../helpers/tls.js';
+} from '../../../harness/http-server.js';
+import { selfSignedCert } from '../../../harness/tls.js';
 
 describe('TLS', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-tls-'));

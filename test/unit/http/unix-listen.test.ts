@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWebServer, setUser, UserStore } from '../../../src/http/index.js';
-import { ALICE, FakeHub, FakeRegistry, testHttpConfig } from './harness.js';
+import { ALICE, FakeHub, FakeRegistry, testHttpConfig } from '../../../harness/http-server.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-unix-'));
 afterAll(() => {

@@ -12,7 +12,7 @@ import {
   startHarness,
   tryUpgrade,
   type Harness,
-} from './harness.js';
+} from '../../../harness/http-server.js';
 
 describe('WebSocket upgrades', () => {
   let h: Harness;

@@ -1,17 +1,8 @@
-// Test doubles for the serial mux: a VM builder, a registry, a controllable upstream and
-// client transports that read promptly, stall, or record everything; muxes built on them.
-import { EventEmitter } from 'node:events';
-import pino from 'pino';
+// Test doubles for the serial mux: a controllable upstream and client transports that read
+// promptly, stall, or record everything; muxes built on them. (VMs and a registry: harness/.)
 import { afterEach, beforeEach, vi } from 'vitest';
-import type {
-  DomainState,
-  RegistryEvents,
-  SerialSource,
-  SourceStatus,
-  Vm,
-  VmRegistry,
-} from '../../../src/discovery/types.js';
-import type { VncBridgeLike } from '../../../src/bridge/index.js';
+import type { SerialSource } from '../../../src/discovery/types.js';
+import { makeVm, silentLogger } from '../../../harness/registry.js';
 import {
   SerialMux,
   serialOptions,
@@ -25,92 +16,9 @@ import type {
   UpstreamHandlers,
 } from '../../../src/bridge/upstream/index.js';
 import type { ServerMessage } from '../../../src/bridge/serial/protocol.js';
+import type { OutputChunk } from '../../../src/bridge/serial/output.js';
 
-export const silentLogger = pino({ level: 'silent' });
-
-export function makeVm(
-  name: string,
-  state: DomainState,
-  id: number | null,
-  sources: readonly SerialSource[] = [{ kind: 'unix', path: '/run/x/serial0.sock', mode: 'bind' }],
-): Vm {
-  return {
-    name,
-    uuid: null,
-    id,
-    title: null,
-    description: null,
-    state,
-    reason: null,
-    source: 'libvirt',
-    persistent: true,
-    vnc: null,
-    graphics: [],
-    serials: sources.map((source, index) => ({
-      index,
-      element: 'serial' as const,
-      port: index,
-      targetType: 'isa-serial',
-      alias: `serial${index}`,
-      source,
-      logFile: null,
-    })),
-  };
-}
-
-/** A VNC bridge that refuses nothing and serves nothing (serial-only tests and bench). */
-export function stubVnc(): VncBridgeLike {
-  return {
-    available: () => ({ ok: true }),
-    attach: (ws) => {
-      ws.close();
-    },
-    vmChanged: () => undefined,
-    vmRemoved: () => undefined,
-    stop: () => Promise.resolve(),
-  };
-}
-
-export class FakeRegistry extends EventEmitter implements VmRegistry {
-  private readonly vms = new Map<string, Vm>();
-
-  snapshot(): readonly Vm[] {
-    return [...this.vms.values()];
-  }
-  get(name: string): Vm | undefined {
-    return this.vms.get(name);
-  }
-  sources(): readonly SourceStatus[] {
-    return [{ source: 'libvirt', up: true, detail: null }];
-  }
-  override on<E extends keyof RegistryEvents>(
-    event: E,
-    listener: (...args: RegistryEvents[E]) => void,
-  ): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
-  }
-  override off<E extends keyof RegistryEvents>(
-    event: E,
-    listener: (...args: RegistryEvents[E]) => void,
-  ): this {
-    return super.off(event, listener as (...args: unknown[]) => void);
-  }
-
-  /** Adds or replaces a VM, emitting what discovery would. */
-  set(vm: Vm): void {
-    const previous = this.vms.get(vm.name);
-    this.vms.set(vm.name, vm);
-    if (previous) this.emit('vm-changed', vm, previous, ['state', 'id', 'serials']);
-    else this.emit('vm-added', vm);
-  }
-
-  remove(name: string): void {
-    const vm = this.vms.get(name);
-    if (!vm) return;
-    this.vms.delete(name);
-    this.emit('vm-removed', vm);
-  }
-}
+export { FakeRegistry, makeVm, silentLogger, stubVnc } from '../../../harness/registry.js';
 
 export class FakeUpstream implements SerialUpstream {
   readonly description = 'fake';
@@ -118,6 +26,7 @@ export class FakeUpstream implements SerialUpstream {
   accept = true;
   closed = false;
   paused = false;
+  holdBytes = 256;
 
   constructor(readonly handlers: UpstreamHandlers) {}
 
@@ -183,7 +92,9 @@ export class FakeClient implements ClientTransport {
   /** Bytes (binary and text) handed to this transport so far. */
   handedBytes = 0;
 
-  sendBinary(data: Buffer, done: () => void): void {
+  sendBinary(chunk: OutputChunk, done: () => void): void {
+    // A copy: the chunk's memory is the mux's to reuse once `done` ran.
+    const data = Buffer.from(chunk.data);
     this.frames.push(data);
     this.log.push(data);
     this.handed(data.length, done);
@@ -279,10 +190,15 @@ export async function runningMux(
   return { mux, connector };
 }
 
-/** In the calling describe block: setTimeout/clearTimeout are fake (coalescing, lock timers). */
+/**
+ * In the calling describe block: timeouts, immediates and performance.now are fake (the
+ * coalescing window, presence and lock timers).
+ */
 export function useFakeTimeouts(): void {
   beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'],
+    });
   });
   afterEach(() => {
     vi.useRealTimers();

@@ -191,22 +191,93 @@ describe('SerialMux', () => {
     expect(late.consoleBytes().length).toBe(5000);
   });
 
-  it('coalesces small reads within the window', async () => {
-    const { mux, connector } = await runningMux({ coalesceMs: 2 });
+  it('sends a read on an idle line at once and gathers what follows within the window', async () => {
+    const { mux, connector } = await runningMux({ coalesceMs: 5 });
     const client = new FakeClient();
     mux.attach(client, alice, {});
+    // A keystroke's echo waits for nothing.
+    connector.latest.emit('a');
+    expect(client.text()).toBe('a');
+    expect(connector.latest.paused).toBe(false);
+    // A chatty guest right after: one message after the window.
     for (const c of 'chatty guest') connector.latest.emit(c);
-    expect(client.frames).toHaveLength(0);
-    // Reading pauses for the window so the kernel gathers the writes into one read.
-    expect(connector.latest.paused).toBe(true);
-    vi.advanceTimersByTime(2);
     expect(client.frames).toHaveLength(1);
-    expect(client.text()).toBe('chatty guest');
+    // A slow source: reading waits for the window's end, so the kernel gathers its writes.
+    expect(connector.latest.paused).toBe(true);
+    vi.advanceTimersByTime(5);
     expect(connector.latest.paused).toBe(false);
-    // A big read is a busy source: sent at once, reading goes on.
-    connector.latest.emit(Buffer.alloc(8192, 0x41));
-    expect(client.frames).toHaveLength(2);
+    // What was gathered goes once the kernel's bytes are read (in the same loop turn; the fake
+    // clock runs that turn's immediates a tick later).
+    vi.advanceTimersByTime(1);
+    expect(client.frames.map(String)).toEqual(['a', 'chatty guest']);
+    // A window with nothing in it: the line is idle again.
+    vi.advanceTimersByTime(5);
+    connector.latest.emit('b');
+    expect(client.frames.map(String)).toEqual(['a', 'chatty guest', 'b']);
+  });
+
+  it('never pauses reading a source that may have filled the kernel', async () => {
+    const { mux, connector } = await runningMux({ coalesceMs: 5 });
+    const client = new FakeClient();
+    mux.attach(client, alice, {});
+    connector.latest.emit('a');
+    connector.latest.emit('b');
+    expect(connector.latest.paused).toBe(true);
+    vi.advanceTimersByTime(5);
+    // The first read after the pause brings holdBytes: the source may have been blocked.
+    connector.latest.emit(Buffer.alloc(256, 0x63));
+    connector.latest.emit(Buffer.alloc(300, 0x64));
     expect(connector.latest.paused).toBe(false);
+    // A busy window keeps reading on; a quiet one lets the next window pause again.
+    vi.advanceTimersByTime(6);
+    connector.latest.emit('g');
+    connector.latest.emit('h');
+    expect(connector.latest.paused).toBe(false);
+    vi.advanceTimersByTime(6);
+    connector.latest.emit('i');
+    connector.latest.emit('j');
+    expect(connector.latest.paused).toBe(true);
+    vi.advanceTimersByTime(6);
+    expect(client.consoleBytes().length).toBe(2 + 256 + 300 + 2 + 2);
+  });
+
+  it('sends the echo of input at once, even within the window', async () => {
+    const { mux, connector } = await runningMux({ coalesceMs: 5 });
+    const client = new FakeClient();
+    const handle = mux.attach(client, alice, {});
+    connector.latest.emit('$ ');
+    for (const key of 'ls') {
+      handle.input(Buffer.from(key));
+      connector.latest.emit(key);
+    }
+    // Output nobody asked for, right after: gathered.
+    connector.latest.emit('x');
+    expect(client.frames.map(String)).toEqual(['$ ', 'l', 's']);
+    vi.advanceTimersByTime(6);
+    expect(client.frames.map(String)).toEqual(['$ ', 'l', 's', 'x']);
+  });
+
+  it('sends gathered bytes at once when they reach 64 KiB, window or not', async () => {
+    const { mux, connector } = await runningMux({ coalesceMs: 5 });
+    const client = new FakeClient();
+    mux.attach(client, alice, {});
+    connector.latest.emit('x');
+    for (let i = 0; i < 16; i += 1) connector.latest.emit(Buffer.alloc(4096, 0x41));
+    expect(client.frames.map((f) => f.length)).toEqual([1, 65536]);
+  });
+
+  it('keeps its own copy of each read: the upstream may reuse its read buffer', async () => {
+    const { mux, connector } = await runningMux({ coalesceMs: 5 });
+    const client = new FakeClient();
+    mux.attach(client, alice, {});
+    const readBuffer = Buffer.from('first');
+    connector.latest.emit(readBuffer);
+    readBuffer.write('xxxxx');
+    connector.latest.emit(readBuffer.subarray(0, 3));
+    readBuffer.write('yyyyy');
+    vi.advanceTimersByTime(6);
+    expect(client.text()).toBe('firstxxx');
+    expect(mux.read(0, 100).data.toString()).toBe('firstxxx');
   });
 
   it('sends each read at once when coalescing is off', async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createVncBridge } from '../../../src/bridge/vnc/index.js';
 import { VwcError } from '../../../src/errors/index.js';
-import { fakeVm } from '../http/harness.js';
+import { fakeVm } from '../../../harness/http-server.js';
 
 describe('VNC bridge refusal', () => {
   let wss: WebSocketServer;

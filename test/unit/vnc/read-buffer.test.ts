@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_HEADROOM } from '../../../src/bridge/vnc/browser-frames.js';
+import { FRAME_HEADROOM } from '../../../src/bridge/relay/index.js';
 import { ReadBuffer } from '../../../src/bridge/vnc/read-buffer.js';
 
 describe('ReadBuffer', () => {

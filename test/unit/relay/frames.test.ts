@@ -1,4 +1,4 @@
-// Server frames written straight on the socket under a WebSocket (browser-frames.ts), read by a
+// Server frames written straight on the socket under a WebSocket (src/bridge/relay/frames.ts), read by a
 // real ws client: every length encoding, in place (in the headroom) and with a separate header,
 // and the flush signal when the client stops reading.
 import http from 'node:http';
@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { BrowserFrames, FRAME_HEADROOM } from '../../../src/bridge/vnc/browser-frames.js';
+import { BrowserFrames, FRAME_HEADROOM } from '../../../src/bridge/relay/index.js';
 
 let server: http.Server;
 let port: number;

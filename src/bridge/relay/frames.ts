@@ -47,6 +47,28 @@ export function writeFrameHeader(target: Buffer, at: number, length: number): vo
   }
 }
 
+/**
+ * `payload` as one contiguous binary frame: in place when `headroom` bytes in front of it (in its
+ * memory) may be overwritten, else a copy. A frame built once can be written to any number of
+ * sockets (server frames are not masked).
+ */
+export function wsFrame(payload: Buffer, headroom: number): Buffer {
+  const headerLength = frameHeaderLength(payload.length);
+  if (headroom >= headerLength) {
+    const frame = Buffer.from(
+      payload.buffer,
+      payload.byteOffset - headerLength,
+      headerLength + payload.length,
+    );
+    writeFrameHeader(frame, 0, payload.length);
+    return frame;
+  }
+  const frame = Buffer.allocUnsafe(headerLength + payload.length);
+  writeFrameHeader(frame, 0, payload.length);
+  payload.copy(frame, headerLength);
+  return frame;
+}
+
 export class BrowserFrames {
   private awaitingFlush = false;
 
@@ -65,20 +87,25 @@ export class BrowserFrames {
   write(payload: Buffer, headroom: number): boolean {
     const { socket } = this;
     const headerLength = frameHeaderLength(payload.length);
-    if (headroom >= headerLength) {
-      const start = payload.byteOffset - headerLength;
-      const frame = Buffer.from(payload.buffer, start, headerLength + payload.length);
-      writeFrameHeader(frame, 0, payload.length);
-      socket.write(frame);
-    } else {
-      const header = Buffer.allocUnsafe(headerLength);
-      writeFrameHeader(header, 0, payload.length);
-      socket.cork();
-      socket.write(header);
-      socket.write(payload);
-      socket.uncork();
-    }
-    if (socket.writableLength === 0) return true;
+    if (headroom >= headerLength) return this.writeFrame(wsFrame(payload, headroom));
+    // No room in front: a separate header rather than a copy of a big payload.
+    const header = Buffer.allocUnsafe(headerLength);
+    writeFrameHeader(header, 0, payload.length);
+    socket.cork();
+    socket.write(header);
+    socket.write(payload);
+    socket.uncork();
+    return this.taken();
+  }
+
+  /** Sends a frame built by `wsFrame` (perhaps shared with other sockets); as `write`. */
+  writeFrame(frame: Buffer): boolean {
+    this.socket.write(frame);
+    return this.taken();
+  }
+
+  private taken(): boolean {
+    if (this.socket.writableLength === 0) return true;
     this.waitForFlush();
     return false;
   }

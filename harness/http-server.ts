@@ -12,12 +12,12 @@ import type {
   ConsoleSession,
   HistoryRead,
   SerialAttachOptions,
-} from '../../../src/bridge/types.js';
-import type { Vm } from '../../../src/discovery/types.js';
-import { FakeRegistry } from '../serial/fakes.js';
-import { VwcError } from '../../../src/errors/index.js';
-import { createWebServer, setUser, UserStore, type WebServer } from '../../../src/http/index.js';
-import type { HttpConfig, PasswordChecker } from '../../../src/http/index.js';
+} from '../src/bridge/types.js';
+import type { Vm } from '../src/discovery/types.js';
+import { FakeRegistry } from './registry.js';
+import { VwcError } from '../src/errors/index.js';
+import { createWebServer, setUser, UserStore, type WebServer } from '../src/http/index.js';
+import type { HttpConfig, PasswordChecker } from '../src/http/index.js';
 
 export function fakeVm(name: string, overrides: Partial<Vm> = {}): Vm {
   return {
@@ -83,6 +83,7 @@ export class FakeHub implements ConsoleHub {
   }
   attachSerial(
     ws: WebSocket,
+    _socket: Duplex,
     vmName: string,
     index: number,
     session: ConsoleSession,

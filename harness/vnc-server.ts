@@ -1,0 +1,94 @@
+// The VNC bridge mounted on a tiny HTTP server, as the HTTP layer will mount it: WebSocket
+// upgrade on /ws/vnc/<name>?role=viewer|operator, subprotocol `binary`, no auth (tests only).
+// Also used by bench/vnc.ts (in a child process) so the bench measures the real relay.
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Vm, VncTarget } from '../src/discovery/types.js';
+import { createVncBridge, type VncBridge, type VncBridgeOptions } from '../src/bridge/vnc/index.js';
+
+export interface Harness {
+  readonly bridge: VncBridge;
+  readonly port: number;
+  url(vmName: string, role: 'viewer' | 'operator'): string;
+  close(): Promise<void>;
+}
+
+/** A running VM with VNC at `target`, as discovery would describe it. */
+export function vncVm(name: string, target: VncTarget, state: Vm['state'] = 'running'): Vm {
+  return {
+    name,
+    uuid: null,
+    id: state === 'running' ? 1 : null,
+    title: null,
+    description: null,
+    state,
+    reason: null,
+    source: 'libvirt',
+    persistent: true,
+    vnc: { target, websocketPort: null, passwordSet: false },
+    graphics: [{ type: 'vnc', supported: true }],
+    serials: [],
+  };
+}
+
+export async function startHarness(
+  lookup: (name: string) => Vm | undefined,
+  harnessOptions: Partial<VncBridgeOptions> & { readonly tls?: { cert: Buffer; key: Buffer } } = {},
+): Promise<Harness> {
+  const { tls, ...options } = harnessOptions;
+  const maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
+  const bridge = createVncBridge({
+    logger: pino({ level: process.env.VWC_TEST_LOG ?? 'silent' }),
+    maxViewersPerVm: 8,
+    maxFrameBytes,
+    ...options,
+  });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: maxFrameBytes,
+    handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
+  });
+  const notFound = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
+    res.writeHead(404).end();
+  };
+  // With TLS the socket under each WebSocket is a TLSSocket: the relay writes frames on it.
+  const server = tls ? https.createServer(tls, notFound) : http.createServer(notFound);
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const vm = lookup(decodeURIComponent(url.pathname.replace(/^\/ws\/vnc\//, '')));
+    if (!vm) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    const role = url.searchParams.get('role') === 'operator' ? 'operator' : 'viewer';
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      bridge.attach(ws, socket, vm, {
+        user: `test-${role}`,
+        role,
+        clientAddress: req.socket.remoteAddress ?? '',
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    bridge,
+    port,
+    url: (vmName, role) =>
+      `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws/vnc/${encodeURIComponent(vmName)}?role=${role}`,
+    async close() {
+      await bridge.stop('test over');
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+    },
+  };
+}
