@@ -1,5 +1,6 @@
-// Discovery benchmark: `npx tsx bench/discovery.ts [--domains 500] [--cycles 20]` (as root,
-// libvirtd running). Writes bench/results/discovery.md.
+// Discovery benchmark: `npm run bench:discovery -- [--quick] [--domains 500] [--cycles 20]` (as
+// root, libvirtd running, the test guest built). Writes bench/results/discovery.md (--quick, a
+// smoke run of 50 domains and 2 cycles, only prints).
 //  1. Registry build time from N domain XML files (generated in a temp folder from the captured
 //     fixtures, half of them with a running status file), through the file-mode libvirt source
 //     with its watchers, as the daemon starts it.
@@ -13,18 +14,23 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createDiscovery, type Discovery, type Vm } from '../src/discovery/index.js';
-import { TestDomains } from '../test/helpers/domains.js';
-import { TEST_URI, virsh } from '../test/helpers/virsh.js';
+import { TestDomains } from '../harness/libvirt/domains.js';
+import { TEST_URI, virsh } from '../harness/libvirt/virsh.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CAPTURED = path.join(ROOT, 'fixtures/xml/captured');
 const logger = pino({ level: 'silent' });
 
 const { values } = parseArgs({
-  options: { domains: { type: 'string', default: '500' }, cycles: { type: 'string', default: '20' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    domains: { type: 'string' },
+    cycles: { type: 'string' },
+  },
 });
-const DOMAINS = Number(values.domains);
-const CYCLES = Number(values.cycles);
+const QUICK = values.quick;
+const DOMAINS = Number(values.domains ?? (QUICK ? '50' : '500'));
+const CYCLES = Number(values.cycles ?? (QUICK ? '2' : '20'));
 
 function percentile(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
@@ -146,7 +152,7 @@ const all = summary(Object.values(lat).flat());
 const report = `# Discovery benchmark
 
 Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, with
-other test guests running on the same machine (noisy). Command: \`npx tsx bench/discovery.ts\`.
+other test guests running on the same machine (noisy). Command: \`npm run bench:discovery\`${QUICK ? ' -- --quick (a smoke run, not results)' : ''}.
 
 ## Registry build from ${DOMAINS} domain XML files
 
@@ -170,7 +176,11 @@ ${rows.join('\n')}
 
 All together: p50 ${ms(all.p50)}, p95 ${ms(all.p95)} (goal: p95 < 1 s).
 `;
-const out = path.join(ROOT, 'bench/results/discovery.md');
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, report);
-console.log(`wrote ${path.relative(process.cwd(), out)}`);
+if (QUICK) {
+  process.stdout.write(report);
+} else {
+  const out = path.join(ROOT, 'bench/results/discovery.md');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, report);
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+}

@@ -1,4 +1,5 @@
-// HTTP layer benchmark: `npx tsx bench/http.ts [--requests 200]`. Writes bench/results/http.md.
+// HTTP layer benchmark: `npm run bench:http -- [--quick] [--requests 200]`. Writes
+// bench/results/http.md (--quick, a smoke run of 20 requests, only prints).
 //  1. bcryptjs verify time per cost (what one uncached Basic check costs).
 //  2. Authenticated request latency on a real server (fake registry/hub): the first request
 //     (bcrypt) and the following ones (remembered check), and a WebSocket upgrade to open.
@@ -8,11 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import bcrypt from 'bcryptjs';
-import { startHarness, ALICE, fakeVm, tryUpgrade } from '../test/unit/http/harness.js';
+import { startHarness, ALICE, fakeVm, tryUpgrade } from '../harness/http-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '200' } } });
-const REQUESTS = Number(values.requests);
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, requests: { type: 'string' } },
+});
+const QUICK = values.quick;
+const REQUESTS = Number(values.requests ?? (QUICK ? '20' : '200'));
 
 function stats(samples: number[]): { p50: number; p95: number; max: number } {
   const s = [...samples].sort((a, b) => a - b);
@@ -79,6 +83,8 @@ try {
 } finally {
   await h.close();
 }
-mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(path.join(ROOT, 'bench/results/http.md'), lines.join('\n'));
+if (!QUICK) {
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench/results/http.md'), lines.join('\n'));
+}
 process.stdout.write(lines.join('\n'));

@@ -1,18 +1,20 @@
 // The daemon side of bench/serial.ts, in its own process so its CPU and memory can be read
-// from /proc: the real ConsoleHub with one VM whose serial port 0 is a UNIX socket, served on
-// ws://127.0.0.1:<port>/ (every client a viewer starting at the live end, like websockify).
-// Usage: serial-daemon.ts <source.sock> <coalesceMs>
+// from /proc: the real ConsoleHub with VMs bench0 … bench<N-1>, each with serial port 0 on the
+// same UNIX socket (the source serves every connection its own stream), served on
+// ws://127.0.0.1:<port>/<vm>[?role=operator] (a viewer by default, starting at the live end,
+// like websockify).
+// Usage: serial-daemon.ts <source.sock> <coalesceMs> [vms]
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { createConsoleHub } from '../src/bridge/index.js';
-import { FakeRegistry, makeVm, stubVnc } from '../test/unit/serial/fakes.js';
+import { FakeRegistry, makeVm, stubVnc } from '../harness/registry.js';
 
-const [sourcePath = '', coalesce = '2'] = process.argv.slice(2);
-/** One running VM whose serial port 0 is the source, never changing. */
+const [sourcePath = '', coalesce = '5', vms = '1'] = process.argv.slice(2);
 const registry = new FakeRegistry();
-registry.set(makeVm('bench', 'running', 1, [{ kind: 'unix', path: sourcePath, mode: 'bind' }]));
+for (let i = 0; i < Number(vms); i += 1)
+  registry.set(makeVm(`bench${i}`, 'running', i + 1, [{ kind: 'unix', path: sourcePath, mode: 'bind' }]));
 
 const hub = createConsoleHub({
   registry,
@@ -23,12 +25,15 @@ const hub = createConsoleHub({
 hub.start();
 const server = http.createServer();
 const wss = new WebSocketServer({ server, maxPayload: 64 * 1024, perMessageDeflate: false });
-wss.on('connection', (ws) => {
+wss.on('connection', (ws, req) => {
+  const url = new URL(req.url ?? '/', 'http://bench');
+  const role = url.searchParams.get('role') === 'operator' ? 'operator' : 'viewer';
   hub.attachSerial(
     ws,
-    'bench',
+    req.socket,
+    url.pathname.slice(1) || 'bench0',
     0,
-    { user: 'bench', role: 'viewer', clientAddress: '127.0.0.1' },
+    { user: role, role, clientAddress: '127.0.0.1' },
     { last: 0 },
   );
 });

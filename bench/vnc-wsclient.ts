@@ -1,7 +1,19 @@
 // A minimal WebSocket client for the bench: it counts payload bytes without copying them, so
 // the relay under test, not the client, is the bottleneck. Client frames are masked with an
-// all-zero key (legal, and the payload stays as is).
+// all-zero key (legal, and the payload stays as is). Over TLS (`dial.ca` given) reads come as
+// 'data' events: the client's cost is not what the bench measures, the relay's process is.
 import net from 'node:net';
+import tls from 'node:tls';
+
+/** How the bench reaches a relay: plain TCP, or TLS trusting `ca`. */
+export interface Dial {
+  readonly ca?: Buffer;
+}
+
+function open(port: number, dial: Dial, onread?: net.OnReadOpts): net.Socket {
+  if (dial.ca) return tls.connect({ host: '127.0.0.1', port, ca: dial.ca });
+  return net.connect({ host: '127.0.0.1', port, ...(onread ? { onread } : {}) });
+}
 
 export interface RawWs {
   readonly socket: net.Socket;
@@ -20,13 +32,13 @@ function upgradeRequest(port: number, path: string): string {
 async function connected(socket: net.Socket): Promise<void> {
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
+    socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', resolve);
     socket.once('error', reject);
   });
 }
 
-export async function connectRawWs(port: number, path: string): Promise<RawWs> {
-  const socket = net.connect({ host: '127.0.0.1', port });
+export async function connectRawWs(port: number, path: string, dial: Dial = {}): Promise<RawWs> {
+  const socket = open(port, dial);
   await connected(socket);
   socket.write(upgradeRequest(port, path));
   let head = Buffer.alloc(0);
@@ -59,31 +71,31 @@ export async function connectFastReader(
   path: string,
   reader: FrameReader,
   buffer: Buffer = Buffer.allocUnsafe(1024 * 1024),
+  dial: Dial = {},
 ): Promise<net.Socket> {
   let head: Buffer | null = Buffer.alloc(0);
   let upgraded: (() => void) | null = null;
-  const socket = net.connect({
-    host: '127.0.0.1',
-    port,
-    onread: {
-      buffer,
-      callback: (nread: number) => {
-        const chunk = buffer.subarray(0, nread);
-        if (head === null) {
-          reader.feed(chunk);
-          return true;
-        }
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end >= 0) {
-          reader.feed(head.subarray(end + 4));
-          head = null;
-          upgraded?.();
-        }
-        return true;
-      },
+  const feed = (chunk: Buffer): void => {
+    if (head === null) {
+      reader.feed(chunk);
+      return;
+    }
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end >= 0) {
+      reader.feed(head.subarray(end + 4));
+      head = null;
+      upgraded?.();
+    }
+  };
+  const socket = open(port, dial, {
+    buffer,
+    callback: (nread: number) => {
+      feed(buffer.subarray(0, nread));
+      return true;
     },
   });
+  if (dial.ca) socket.on('data', feed);
   await connected(socket);
   const done = new Promise<void>((resolve) => (upgraded = resolve));
   socket.write(upgradeRequest(port, path));

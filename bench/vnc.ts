@@ -1,40 +1,60 @@
 // VNC relay bench, side by side in one run: our bridge, a plain ws+net relay (the baseline the
 // issue measured) and websockify (Debian package, --unix-target), all relaying the same fake
 // VNC servers on UNIX sockets, loopback only.
-// Run: `npx tsx bench/vnc.ts [floodMiB=1024] [sections=flood,echo,stall] [--pinned]`.
+// Run: `npm run bench:vnc -- [--quick] [--pinned] [--tls] [--mib 1024] [--rounds 9] [--sections flood,echo,stall]`.
 // - flood: 1 GiB in 64 KiB writes → MiB/s, relay CPU seconds per GiB (/proc utime+stime of the
 //   relay's process tree, reaped children included: websockify forks per connection) and the
 //   whole machine's busy CPU seconds per GiB (kernel work charged to other threads included).
 //   Two more relays run the flood only: the floor, a minimal relay in C (bench/floor/relay.c,
-//   built with cc) that copies through a buffer, and the same with splice(2);
+//   built with cc) that copies through a buffer, and the same with splice(2). Every relay is
+//   compared round by round with websockify and with the C floor (copy);
 // - echo: 1-byte round trips with 1, 10 and 100 concurrent clients → p50/p99, repeated and
 //   interleaved across relays, medians; relay CPU microseconds per round trip;
 // - stalled reader: a client that stops reading → relay RSS and bytes the server got to write.
 // --pinned: every relay runs on CPU 0 and the load generators (this process, the fake servers)
 // on CPU 1, so each relay gets one core of its own and the measurement no longer depends on
 // where the scheduler happens to put three busy processes on two cores.
+// --tls: browsers connect over TLS (wss:, a throwaway self-signed certificate) to our relay,
+// the plain relay and websockify (--cert/--key --ssl-only); the C floor speaks no TLS and is
+// left out; flood and echo only.
+// --quick: a smoke run (64 MiB, 2 rounds, 1 echo repeat of 100 round trips, 2 s stall): it
+// proves the bench runs, its figures are not results.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { descendants, machineCpu, pin, treeCpu, treeRss } from './proc.js';
-import { freePort } from '../test/helpers/daemon.js';
-import { FrameReader, clientFrame, connectFastReader, connectRawWs } from './vnc-wsclient.js';
+import { freePort } from '../harness/ports.js';
+import { selfSignedCert } from '../harness/tls.js';
+import { FrameReader, clientFrame, connectFastReader, connectRawWs, type Dial } from './vnc-wsclient.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
-const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
-const FLOOD = Number(positional[0] ?? 1024) * MiB;
-const SECTIONS = new Set((positional[1] ?? 'flood,echo,stall').split(','));
-const PINNED = process.argv.includes('--pinned');
-const ROUNDS = 9;
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    pinned: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
+    mib: { type: 'string' },
+    rounds: { type: 'string' },
+    sections: { type: 'string' },
+  },
+});
+const QUICK = args.quick;
+const TLS = args.tls;
+const FLOOD = Number(args.mib ?? (QUICK ? 64 : 1024)) * MiB;
+const SECTIONS = new Set((args.sections ?? (TLS ? 'flood,echo' : 'flood,echo,stall')).split(','));
+const PINNED = args.pinned;
+const ROUNDS = Number(args.rounds ?? (QUICK ? 2 : 9));
 /** Timed round trips per echo client, and how many times each client count is measured. */
-const ECHO_ROUNDS = 500;
-const ECHO_REPEATS = 5;
-const ECHO_CLIENTS = [1, 10, 100] as const;
-const STALL_MS = 10_000;
+const ECHO_ROUNDS = QUICK ? 100 : 500;
+const ECHO_REPEATS = QUICK ? 1 : 5;
+const ECHO_CLIENTS = QUICK ? ([1, 10, 20] as const) : ([1, 10, 100] as const);
+const ECHO_MOST: number = ECHO_CLIENTS[ECHO_CLIENTS.length - 1]!;
+const STALL_MS = QUICK ? 2_000 : 10_000;
 const STALL_RSS_CAP = 512 * MiB;
 const KINDS = ['flood', 'echo', 'endless'] as const;
 type Kind = (typeof KINDS)[number];
@@ -49,6 +69,8 @@ interface Relay {
 }
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'vwc-bench-vnc-'));
+const certs = TLS ? selfSignedCert(folder) : null;
+const DIAL: Dial = certs ? { ca: readFileSync(certs.cert) } : {};
 const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const child of children) child.kill();
@@ -100,7 +122,7 @@ async function bundleRelay(): Promise<string> {
 }
 
 async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay> {
-  const child = fork(script, [mode, folder], { stdio: 'inherit' });
+  const child = fork(script, [mode, folder, ...(certs ? [certs.cert, certs.key] : [])], { stdio: 'inherit' });
   children.push(child);
   const { port } = await nextMessage<{ port: number }>(child, 'port');
   return {
@@ -134,7 +156,11 @@ async function websockify(): Promise<Relay> {
     ports[kind] = await freePort();
     const child = spawn(
       'websockify',
-      [`127.0.0.1:${ports[kind]}`, `--unix-target=${path.join(folder, `${kind}.sock`)}`],
+      [
+        ...(certs ? [`--cert=${certs.cert}`, `--key=${certs.key}`, '--ssl-only'] : []),
+        `127.0.0.1:${ports[kind]}`,
+        `--unix-target=${path.join(folder, `${kind}.sock`)}`,
+      ],
       { stdio: 'ignore' },
     );
     children.push(child);
@@ -188,7 +214,7 @@ async function flood(relay: Relay): Promise<FloodResult> {
   const reader = new FrameReader(() => {
     if (reader.payloadBytes >= target) done?.();
   });
-  const socket = await connectFastReader(port, urlPath, reader);
+  const socket = await connectFastReader(port, urlPath, reader, undefined, DIAL);
   socket.on('close', () => {
     fail?.(new Error(`${relay.name}: closed at ${reader.payloadBytes} of ${target} bytes`));
   });
@@ -233,7 +259,7 @@ async function echoClient(
     if (received >= expected) reached();
   });
   const handshaken = new Promise<void>((resolve) => (reached = resolve));
-  const socket = await connectFastReader(port, urlPath, reader, ECHO_READS);
+  const socket = await connectFastReader(port, urlPath, reader, ECHO_READS, DIAL);
   socket.write(HANDSHAKE);
   await handshaken;
   ready();
@@ -308,7 +334,7 @@ async function stalled(relay: Relay, upstream: ChildProcess): Promise<Record<str
   const rssBefore = treeRss(roots);
   const writtenBefore = await upstreamWritten(upstream);
   const { port, path: urlPath } = relay.endpoint('endless');
-  const { socket, leftover } = await connectRawWs(port, urlPath);
+  const { socket, leftover } = await connectRawWs(port, urlPath, DIAL);
   const reader = new FrameReader();
   reader.feed(leftover);
   await new Promise<void>((resolve) => {
@@ -354,15 +380,17 @@ const median = (values: number[]): number =>
 const upstream = forkTs('vnc-upstream.ts', [folder, String(FLOOD)]);
 await nextMessage(upstream, 'ready');
 const relayScript = await bundleRelay();
-const floorBinary = path.join(folder, 'floor-relay');
-execFileSync('cc', ['-O2', '-o', floorBinary, path.join(here, 'floor/relay.c')]);
 const relays = [
   await nodeRelay('ours', relayScript),
   await nodeRelay('plain', relayScript),
   await websockify(),
-  await floorRelay('copy', floorBinary, await freePort()),
-  await floorRelay('splice', floorBinary, await freePort()),
 ];
+if (!TLS) {
+  const floorBinary = path.join(folder, 'floor-relay');
+  execFileSync('cc', ['-O2', '-o', floorBinary, path.join(here, 'floor/relay.c')]);
+  relays.push(await floorRelay('copy', floorBinary, await freePort()));
+  relays.push(await floorRelay('splice', floorBinary, await freePort()));
+}
 /** The relays that speak both ways (echo, stalled reader): all but the C floor. */
 const fullRelays = relays.filter((relay) => relay.floodOnly !== true);
 if (PINNED) {
@@ -375,7 +403,10 @@ console.log(`# VNC relay bench — ${new Date().toISOString()}, ${os.cpus().leng
 console.log(
   `flood ${FLOOD / MiB} MiB in 64 KiB writes, ${ROUNDS} rounds interleaved; echo ${ECHO_ROUNDS} round trips ` +
     `per client, ${ECHO_REPEATS} repeats interleaved; ` +
-    (PINNED ? 'pinned: relays on CPU 0, load generators on CPU 1\n' : 'not pinned (shared cores)\n'),
+    (PINNED ? 'pinned: relays on CPU 0, load generators on CPU 1' : 'not pinned (shared cores)') +
+    (TLS ? '; over TLS' : '') +
+    (QUICK ? '; --quick: a smoke run, not results' : '') +
+    '\n',
 );
 
 // Warm-up (JIT, lazy module loads, first fork), not counted.
@@ -390,16 +421,18 @@ for (let round = 0; round < (SECTIONS.has('flood') ? ROUNDS : 0); round++) {
   }
 }
 // The machine's speed drifts between rounds (this VM shares its host: one relay's rounds spread
-// up to 2x), so each relay is also compared with websockify round by round: the median of those
-// ratios is steadier than the ratio of the medians.
-const baseline = floods.get('websockify') ?? [];
-const ratio = (results: FloodResult[], pick: (r: FloodResult) => number): number =>
-  median(results.map((r, round) => pick(r) / pick(baseline[round]!)));
+// up to 2x), so each relay is also compared with websockify and with the C floor round by
+// round: the median of those ratios is steadier than the ratio of the medians.
+const ratio = (baselineName: string, results: FloodResult[], pick: (r: FloodResult) => number): string => {
+  const baseline = floods.get(baselineName);
+  if (!baseline) return '–';
+  return fmt(median(results.map((r, round) => pick(r) / pick(baseline[round]!))));
+};
 if (SECTIONS.has('flood')) {
   console.log(
-    '| relay | MiB/s (median) | relay CPU s/GiB (median) | machine CPU s/GiB (median) | × websockify MiB/s (median of rounds) | × websockify CPU s/GiB (median of rounds) | MiB/s per round | relay CPU s/GiB per round |',
+    '| relay | MiB/s (median) | relay CPU s/GiB (median) | machine CPU s/GiB (median) | × websockify MiB/s | × websockify CPU s/GiB | × C floor MiB/s | × C floor CPU s/GiB | MiB/s per round | relay CPU s/GiB per round |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
 }
 for (const [name, results] of SECTIONS.has('flood') ? floods : []) {
   const mibps = results.map((r) => r.mibps);
@@ -407,10 +440,15 @@ for (const [name, results] of SECTIONS.has('flood') ? floods : []) {
   const machine = results.map((r) => r.machinePerGiB);
   console.log(
     `| ${name} | ${fmt(median(mibps), 0)} | ${fmt(median(cpu))} | ${fmt(median(machine))} | ` +
-      `${fmt(ratio(results, (r) => r.mibps))} | ${fmt(ratio(results, (r) => r.cpuPerGiB))} | ` +
+      `${ratio('websockify', results, (r) => r.mibps)} | ${ratio('websockify', results, (r) => r.cpuPerGiB)} | ` +
+      `${ratio('C floor (copy)', results, (r) => r.mibps)} | ${ratio('C floor (copy)', results, (r) => r.cpuPerGiB)} | ` +
       `${mibps.map((v) => fmt(v, 0)).join(' / ')} | ${cpu.map((v) => fmt(v)).join(' / ')} |`,
   );
 }
+if (SECTIONS.has('flood'))
+  console.log(
+    '\n× columns: median over rounds of (this relay ÷ websockify, or ÷ the C floor copy relay, in the same round).',
+  );
 
 const echoes = new Map<string, Map<number, EchoResult[]>>(fullRelays.map((r) => [r.name, new Map()]));
 if (SECTIONS.has('echo')) {
@@ -425,26 +463,30 @@ if (SECTIONS.has('echo')) {
     }
   }
 }
-console.log(
-  '\n| relay | 1 client p50 / p99 ms | 10 clients p50 / p99 ms | 100 clients p50 / p99 ms | 100 clients p99 per repeat | relay CPU µs per round trip (100 clients) |',
-);
-console.log('|---|---|---|---|---|---|');
+if (SECTIONS.has('echo')) {
+  console.log(
+    `\n| relay | ${ECHO_CLIENTS.map((n) => `${n} client${n > 1 ? 's' : ''} p50 / p99 ms`).join(' | ')} | ${ECHO_MOST} clients p99 per repeat | relay CPU µs per round trip (${ECHO_MOST} clients) |`,
+  );
+  console.log('|---|---|---|---|---|---|');
+}
 for (const [name, byCount] of SECTIONS.has('echo') ? echoes : []) {
   const cells = ECHO_CLIENTS.map((clients) => {
     const results = byCount.get(clients)!;
     return `${fmt(median(results.map((r) => r.p50)), 3)} / ${fmt(median(results.map((r) => r.p99)), 3)}`;
   });
-  const hundred = byCount.get(100)!;
+  const hundred = byCount.get(ECHO_MOST)!;
   console.log(
     `| ${name} | ${cells.join(' | ')} | ${hundred.map((r) => fmt(r.p99, 1)).join(' / ')} | ` +
       `${fmt(median(hundred.map((r) => r.cpuPerRoundTripUs)), 1)} |`,
   );
 }
 
-console.log(
-  '\n| relay | RSS before MiB | RSS max MiB (stalled reader) | server wrote after 2 s MiB | server wrote MiB | seconds |',
-);
-console.log('|---|---|---|---|---|---|');
+if (SECTIONS.has('stall')) {
+  console.log(
+    '\n| relay | RSS before MiB | RSS max MiB (stalled reader) | server wrote after 2 s MiB | server wrote MiB | seconds |',
+  );
+  console.log('|---|---|---|---|---|---|');
+}
 for (const relay of SECTIONS.has('stall') ? fullRelays : []) {
   const s = await stalled(relay, upstream);
   console.log(
