@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { freePort } from '../harness/ports.js';
 import { descendants, treeCpu, treePssKiB } from './proc.js';
+import { FrameReader, connectFastReader } from './vnc-wsclient.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -231,8 +232,53 @@ function readStamps(data: Buffer, latencies: number[]): Buffer {
   return data.length > 0 && data[data.length - 1] === 0x40 ? Buffer.from('@') : Buffer.alloc(0);
 }
 
-export async function openClients(count: number, open: (i: number) => Promise<Client>): Promise<Client[]> {
-  const clients: Client[] = [];
+/** A viewer that only counts and reads stamps: bytes, messages, gaps; `close` ends it. */
+export interface Viewer {
+  bytes: number;
+  messages: number;
+  gaps: number;
+  skipped: number;
+  close(): void;
+}
+
+/** Fast viewers share one read buffer: each read is handled synchronously, never kept. */
+const VIEWER_READS = Buffer.allocUnsafe(256 * 1024);
+
+/**
+ * A viewer as cheap as Node allows (the fan-out bench's 1,000 viewers share the machine with the
+ * relay, and a `ws` client's per-message cost would be timed as relay latency): raw frames from
+ * one shared read buffer, stamps read as they come.
+ */
+export async function openFastViewer(url: string, latencies: number[]): Promise<Viewer> {
+  const { port, pathname, search } = new URL(url);
+  const viewer: Viewer = { bytes: 0, messages: 0, gaps: 0, skipped: 0, close: () => undefined };
+  let carry: Buffer = Buffer.alloc(0);
+  let text = '';
+  const reader = new FrameReader((payload, opcode, ends) => {
+    if (opcode === 2) {
+      viewer.bytes += payload.length;
+      carry = readStamps(carry.length ? Buffer.concat([carry, payload]) : payload, latencies);
+      if (ends) viewer.messages += 1;
+      return;
+    }
+    text += payload.toString();
+    if (!ends) return;
+    viewer.messages += 1;
+    const m = JSON.parse(text) as { type: string; from?: number; to?: number };
+    text = '';
+    if (m.type === 'gap') {
+      viewer.gaps += 1;
+      viewer.skipped += (m.to ?? 0) - (m.from ?? 0);
+      carry = Buffer.alloc(0);
+    }
+  });
+  const socket = await connectFastReader(Number(port), pathname + search, reader, VIEWER_READS);
+  viewer.close = () => socket.destroy();
+  return viewer;
+}
+
+export async function openClients<C = Client>(count: number, open: (i: number) => Promise<C>): Promise<C[]> {
+  const clients: C[] = [];
   for (let i = 0; i < count; i += 50) {
     const batch = Math.min(50, count - i);
     clients.push(...(await Promise.all(Array.from({ length: batch }, (_, j) => open(i + j)))));
@@ -251,14 +297,18 @@ export async function type(client: Client, ms: number, sent: (at: number) => voi
   while (performance.now() < end) {
     const byte = 0x61 + (key++ % 26);
     const t0 = performance.now();
+    // One timer per key, cleared on the echo: thousands of pending ones would load the client.
+    let timer: NodeJS.Timeout | undefined;
     const echoed = new Promise<number>((resolve) => {
+      timer = setTimeout(resolve, 2000, NaN);
       client.onBinary = (data, at) => {
         if (data.includes(byte)) resolve(at);
       };
     });
     sent(t0);
     client.ws.send(Buffer.of(byte), { binary: true });
-    const at = await Promise.race([echoed, delay(2000).then(() => NaN)]);
+    const at = await echoed;
+    clearTimeout(timer);
     if (Number.isNaN(at)) throw new Error('no echo in 2 s');
     samples.push(at - t0);
   }

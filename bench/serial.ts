@@ -17,12 +17,14 @@ import {
   delay,
   openClient,
   openClients,
+  openFastViewer,
   percentile,
   treeStats,
   type,
   withRelay,
   type Client,
   type Relay,
+  type Viewer,
 } from './serial-run.js';
 import {
   echoTable,
@@ -65,7 +67,7 @@ const skipWebsockify = (relay: Relay, count: number): boolean =>
 /** Clients attached, 1 s (quick: 0.3 s) warm-up, then SECONDS measured: bytes, messages, gaps, CPU. */
 async function measure(
   pid: number,
-  clients: readonly Client[],
+  clients: readonly (Client | Viewer)[],
 ): Promise<{
   seconds: number;
   cpu: number;
@@ -88,7 +90,8 @@ async function measure(
   await delay(SECONDS * 1000);
   const seconds = (performance.now() - t0) / 1000;
   const after = treeStats(pid);
-  const sum = (f: (c: Client, i: number) => number): number => clients.reduce((a, c, i) => a + f(c, i), 0);
+  const sum = (f: (c: Client | Viewer, i: number) => number): number =>
+    clients.reduce((a, c, i) => a + f(c, i), 0);
   return {
     seconds,
     cpu: after.cpu - cpu0,
@@ -229,9 +232,7 @@ async function echo(relay: Relay, typists: number, viewers: number): Promise<Ech
 async function fanout(relay: Relay, count: number, size: number): Promise<FanoutRow> {
   return withRelay(relay, { mode: 'stamped', rate: FANOUT_RATE, size }, async (started) => {
     const latencies: number[] = [];
-    const clients = await openClients(count, () =>
-      openClient(started.url(0, false), started.protocols, { latencies }),
-    );
+    const clients = await openClients(count, () => openFastViewer(started.url(0, false), latencies));
     try {
       await delay(QUICK ? 300 : 1000);
       latencies.length = 0;
@@ -253,7 +254,7 @@ async function fanout(relay: Relay, count: number, size: number): Promise<Fanout
         messagesPerSec: m.messages / m.seconds,
       };
     } finally {
-      for (const c of clients) c.ws.terminate();
+      for (const c of clients) c.close();
     }
   });
 }

@@ -114,17 +114,22 @@ export class FrameReader {
   payloadBytes = 0;
   private head = Buffer.alloc(0);
   private left = 0;
+  private opcode = 0;
 
-  constructor(private readonly onPayload?: (payload: Buffer) => void) {}
+  /**
+   * `onPayload` gets each piece of a frame's payload as it arrives (a view of the read: copy what
+   * you keep), the frame's opcode (2 binary, 1 text) and whether the piece ends the frame.
+   */
+  constructor(private readonly onPayload?: (payload: Buffer, opcode: number, ends: boolean) => void) {}
 
   feed(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
       if (this.left > 0) {
         const take = Math.min(this.left, chunk.length - at);
-        this.payloadBytes += take;
-        this.onPayload?.(chunk.subarray(at, at + take));
+        if (this.opcode === 2) this.payloadBytes += take;
         this.left -= take;
+        this.onPayload?.(chunk.subarray(at, at + take), this.opcode, this.left === 0);
         at += take;
         continue;
       }
@@ -139,9 +144,10 @@ export class FrameReader {
       const consumed = need - this.head.length;
       this.head = Buffer.alloc(0);
       const len7 = header[1]! & 0x7f;
+      this.opcode = header[0]! & 0x0f;
       this.left =
         len7 < 126 ? len7 : len7 === 126 ? header.readUInt16BE(2) : Number(header.readBigUInt64BE(2));
-      if ((header[0]! & 0x0f) === 0x8) this.left = 0; // close frame: ignore its payload
+      if (this.opcode === 0x8) this.left = 0; // close frame: ignore its payload
       at += consumed;
     }
   }
