@@ -122,7 +122,11 @@ async function bundleRelay(): Promise<string> {
 }
 
 async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay> {
-  const child = fork(script, [mode, folder, ...(certs ? [certs.cert, certs.key] : [])], { stdio: 'inherit' });
+  // execArgv [], not this process's: the bench runs under tsx, whose loader the relay must not get.
+  const child = fork(script, [mode, folder, ...(certs ? [certs.cert, certs.key] : [])], {
+    stdio: 'inherit',
+    execArgv: [],
+  });
   children.push(child);
   const { port } = await nextMessage<{ port: number }>(child, 'port');
   return {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Vm, VncTarget } from '../src/discovery/types.js';
+import { makeVm } from './registry.js';
 import { createVncBridge, type VncBridge, type VncBridgeOptions } from '../src/bridge/vnc/index.js';
 
 export interface Harness {
@@ -19,18 +20,9 @@ export interface Harness {
 /** A running VM with VNC at `target`, as discovery would describe it. */
 export function vncVm(name: string, target: VncTarget, state: Vm['state'] = 'running'): Vm {
   return {
-    name,
-    uuid: null,
-    id: state === 'running' ? 1 : null,
-    title: null,
-    description: null,
-    state,
-    reason: null,
-    source: 'libvirt',
-    persistent: true,
+    ...makeVm(name, state, state === 'running' ? 1 : null, []),
     vnc: { target, websocketPort: null, passwordSet: false },
     graphics: [{ type: 'vnc', supported: true }],
-    serials: [],
   };
 }
 
