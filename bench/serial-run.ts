@@ -112,7 +112,16 @@ async function startRelay(relay: Relay, sourcePath: string, vms: number): Promis
   const coalesce = relay === 'vwc' ? '5' : relay === 'vwc-2ms' ? '2' : '0';
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(HERE, 'serial-daemon.ts'), sourcePath, coalesce, String(vms)],
+    [
+      // Extra node flags for the measured daemon, e.g. VWC_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+      ...(process.env.VWC_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      path.join(HERE, 'serial-daemon.ts'),
+      sourcePath,
+      coalesce,
+      String(vms),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const m = await waitForLine(child, /ready (\d+)/, 'serial-daemon');

@@ -15,6 +15,7 @@ import { startHarness, vncVm } from '../harness/vnc-server.js';
 const mode = process.argv[2];
 // Exit through process.exit so `--cpu-prof` can write its profile.
 process.on('SIGINT', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
 const folder = process.argv[3]!;
 const [certFile, keyFile] = process.argv.slice(4);
 const tls = certFile && keyFile ? { cert: readFileSync(certFile), key: readFileSync(keyFile) } : undefined;

@@ -122,10 +122,11 @@ async function bundleRelay(): Promise<string> {
 }
 
 async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay> {
-  // execArgv [], not this process's: the bench runs under tsx, whose loader the relay must not get.
+  // Not this process's execArgv: the bench runs under tsx, whose loader the relay must not get.
+  // VWC_BENCH_NODE_ARGS adds node flags for the measured relays (e.g. '--cpu-prof').
   const child = fork(script, [mode, folder, ...(certs ? [certs.cert, certs.key] : [])], {
     stdio: 'inherit',
-    execArgv: [],
+    execArgv: process.env.VWC_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
   });
   children.push(child);
   const { port } = await nextMessage<{ port: number }>(child, 'port');
