@@ -98,7 +98,8 @@ export class OutputCoalescer {
     }
     this.append(bytes);
     if (this.timer) {
-      if (this.length >= FLUSH_BYTES) this.flush();
+      // An echo goes at once even when it comes inside a window (with what was gathered).
+      if (this.length >= FLUSH_BYTES || this.answerDue) this.flush();
       return;
     }
     const wait = this.quietUntil - this.options.now();

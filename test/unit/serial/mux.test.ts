@@ -257,6 +257,21 @@ describe('SerialMux', () => {
     expect(client.frames.map(String)).toEqual(['$ ', 'l', 's', 'x']);
   });
 
+  it('sends an echo at once when it comes while output is being gathered', async () => {
+    const { mux, connector } = await runningMux({ coalesceMs: 5 });
+    const client = new FakeClient();
+    const handle = mux.attach(client, alice, {});
+    connector.latest.emit('a');
+    // A chatty line: this is gathered for the window's end, and reading pauses.
+    connector.latest.emit('b');
+    expect(client.frames.map(String)).toEqual(['a']);
+    handle.input(Buffer.from('l'));
+    // Input resumes reading; the echo goes out at once, with what was gathered before it.
+    expect(connector.latest.paused).toBe(false);
+    connector.latest.emit('l');
+    expect(client.frames.map(String)).toEqual(['a', 'bl']);
+  });
+
   it('sends gathered bytes at once when they reach 64 KiB, window or not', async () => {
     const { mux, connector } = await runningMux({ coalesceMs: 5 });
     const client = new FakeClient();
