@@ -28,12 +28,12 @@ const BINARY_FINAL = 0x82;
 const EMPTY = Buffer.alloc(0);
 
 /** Header length of an unmasked frame carrying `length` payload bytes (RFC 6455 §5.2). */
-export function frameHeaderLength(length: number): number {
+function frameHeaderLength(length: number): number {
   return length < 126 ? 2 : length < 65536 ? 4 : 10;
 }
 
 /** Writes the header of a binary final frame of `length` bytes into `target` at `at`. */
-export function writeFrameHeader(target: Buffer, at: number, length: number): void {
+function writeFrameHeader(target: Buffer, at: number, length: number): void {
   target[at] = BINARY_FINAL;
   if (length < 126) {
     target[at + 1] = length;

@@ -1,3 +1,3 @@
 // The relay core shared by the console bridges: WebSocket binary frames written straight on the
 // socket under a browser's WebSocket, with the kernel's backpressure (see frames.ts).
-export { BrowserFrames, FRAME_HEADROOM, frameHeaderLength, writeFrameHeader, wsFrame } from './frames.js';
+export { BrowserFrames, FRAME_HEADROOM, wsFrame } from './frames.js';

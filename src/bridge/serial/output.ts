@@ -25,7 +25,7 @@
 import { FRAME_HEADROOM, wsFrame } from '../relay/index.js';
 
 /** Gathered bytes are sent at once when they reach this, whatever the window. */
-export const FLUSH_BYTES = 64 * 1024;
+const FLUSH_BYTES = 64 * 1024;
 /** The pause after a fan-out, in multiples of the time the fan-out took (see above). */
 const BUSY_FACTOR = 1.5;
 /** Smallest buffer a chunk is gathered in (from Node's shared pool: cheap). */
