@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian/Ubuntu host for virt-webconsole and its tests, idempotently:
 #   - installs the Debian packages that are missing (QEMU, libvirt, busybox, Chromium, websockify …)
+#   - makes sure Node.js >= 20.19 and npm are there (apt's nodejs when it is new enough, else exit 2)
 #   - makes sure virtlogd and libvirtd run (systemd where it is PID 1, plain daemons otherwise)
 #   - waits until `virsh -c qemu:///system version` answers.
 # Not root and something missing: prints what to run and exits 2.
@@ -9,11 +10,30 @@ set -euo pipefail
 PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
   busybox-static cpio chromium websockify openssl procps psmisc iproute2 ca-certificates curl
-  fonts-dejavu-core
+  fonts-dejavu-core nginx-light bubblewrap systemd dpkg-dev
 )
 URI=qemu:///system
 
 log() { printf 'setup-host: %s\n' "$*" >&2; }
+
+apt_updated=0
+# A fresh machine has no package lists; an old list may not know the current versions.
+apt_update_once() {
+  ((apt_updated)) || apt-get update -qq
+  apt_updated=1
+}
+# Installs Debian packages as root; as another user, prints what to run and exits 2.
+apt_install() {
+  if [[ $EUID -ne 0 ]]; then
+    log "missing Debian packages: $*"
+    log "run as root:  apt-get update && apt-get install -y --no-install-recommends $*"
+    exit 2
+  fi
+  log "installing: $*"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  hash -r
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,19 +41,35 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 
-if ((${#missing[@]})); then
-  if [[ $EUID -ne 0 ]]; then
-    log "missing Debian packages: ${missing[*]}"
-    log "run as root:  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
-    exit 2
+# Node.js >= 20.19 (package.json "engines"). Debian 12's own nodejs is 18: apt's nodejs is
+# installed only when its candidate is new enough (NodeSource's repository, Debian 13).
+NODE_MIN=20.19
+node_ok() { [[ "$1" =~ ^[0-9] ]] && dpkg --compare-versions "$1" ge "$NODE_MIN"; }
+ensure_node() {
+  local found candidate
+  found="$(node --version 2>/dev/null)" || found=""
+  if ! node_ok "${found#v}"; then
+    [[ $EUID -ne 0 ]] || apt_update_once
+    candidate="$(apt-cache policy nodejs 2>/dev/null | awk '$1 == "Candidate:" { print $2 }')"
+    if ! node_ok "${candidate#*:}"; then
+      log "Node.js >= $NODE_MIN is needed; found: ${found:-no node}; apt's nodejs: ${candidate:-(none)}"
+      log "install Node.js >= $NODE_MIN (e.g. nodejs from NodeSource's Debian repository," \
+        "https://github.com/nodesource/distributions, or Debian 13's nodejs), then run this again"
+      exit 2
+    fi
+    apt_install nodejs
+    found="$(node --version 2>/dev/null)" || found=""
+    if ! node_ok "${found#v}"; then
+      log "Node.js >= $NODE_MIN is needed; after installing nodejs $candidate, $(command -v node || echo node) is ${found:-missing}"
+      exit 2
+    fi
   fi
-  log "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # A fresh machine has no package lists; an old list may not know the current versions.
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+  # NodeSource's nodejs brings npm; Debian's does not.
+  command -v npm >/dev/null || apt_install npm
+}
+ensure_node
 
 # Without udev (containers), /dev/kvm can be root-only. libvirt then probes QEMU as root with
 # KVM, finds KVM unusable for the libvirt-qemu user, throws the capabilities away and probes

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { ConsoleHub } from '../bridge/types.js';
 import { configWarnings, type Config } from '../config/index.js';
 import type { VmRegistry } from '../discovery/types.js';
-import { createWebServer, ensureUsersFile, UserStore, type WebServer } from '../http/index.js';
+import { createWebServer, UserStore, type WebServer } from '../http/index.js';
+import { createFirstUser } from './first-user.js';
 
 export interface Discovery {
   readonly registry: VmRegistry;
@@ -31,20 +32,10 @@ export async function startDaemon(
   config: Config,
   parts: DaemonParts,
   logger: Logger,
-  /** Where the first-start admin password is printed (once; never logged). */
+  /** Where the first start says where its admin password is (the password itself is never shown). */
   announce: (text: string) => void,
 ): Promise<Daemon> {
-  const created = ensureUsersFile(config.usersFile);
-  if (created) {
-    announce(
-      `virt-webconsole: created ${config.usersFile} with user "${created.user}" and password\n\n    ${created.password}\n\n` +
-        `This is shown once. Change it with: virt-webconsole passwd ${created.user}\n`,
-    );
-    logger.warn(
-      { usersFile: config.usersFile, user: created.user },
-      'users file created with a random admin password',
-    );
-  }
+  createFirstUser(config, logger, announce);
   for (const warning of configWarnings(config)) logger.warn(warning);
   // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
   const users = new UserStore(config.usersFile, config.defaultRole);

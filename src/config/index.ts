@@ -13,6 +13,7 @@ export {
   parseListen,
   DEFAULT_CONFIG_FILE,
   DEFAULT_USERS_FILE,
+  DEFAULT_STATE_DIR,
   ENV_VARS,
   FLAG_NAMES,
 } from './load.js';

@@ -19,10 +19,14 @@ import { configError, int, isRecord, oneOf, rejectUnknownKeys, str, strList } fr
 
 export const DEFAULT_CONFIG_FILE = '/etc/virt-webconsole/config.json';
 export const DEFAULT_USERS_FILE = '/etc/virt-webconsole/users';
+export const DEFAULT_STATE_DIR = '/var/lib/virt-webconsole';
 
 /** Environment variable → dotted setting path. */
 export const ENV_VARS: Readonly<Record<string, string>> = {
-  VWC_LISTEN: 'listen',
+  VWC_LISTEN: 'listen.address',
+  VWC_SOCKET_GROUP: 'listen.socketGroup',
+  VWC_SOCKET_MODE: 'listen.socketMode',
+  VWC_STATE_DIR: 'stateDir',
   VWC_TLS_CERT: 'tls.cert',
   VWC_TLS_KEY: 'tls.key',
   VWC_USERS_FILE: 'usersFile',
@@ -40,7 +44,10 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
 
 /** Command-line flag → dotted setting path (`multiple` flags are repeatable lists). */
 const FLAGS = {
-  listen: { path: 'listen', multiple: false },
+  listen: { path: 'listen.address', multiple: false },
+  'socket-group': { path: 'listen.socketGroup', multiple: false },
+  'socket-mode': { path: 'listen.socketMode', multiple: false },
+  'state-dir': { path: 'stateDir', multiple: false },
   'tls-cert': { path: 'tls.cert', multiple: false },
   'tls-key': { path: 'tls.key', multiple: false },
   'users-file': { path: 'usersFile', multiple: false },
@@ -73,6 +80,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     raw = readConfigFile(file);
     configFile = file;
   }
+  // `"listen": "host:port"` is short for `"listen": { "address": "host:port" }`.
+  if (typeof raw.listen === 'string') raw.listen = { address: raw.listen };
   for (const [name, settingPath] of Object.entries(ENV_VARS)) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(raw, settingPath, value);
@@ -140,6 +149,7 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
 const TOP_KEYS = [
   'listen',
   'tls',
+  'stateDir',
   'usersFile',
   'users',
   'defaultRole',
@@ -191,8 +201,9 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     throw configError('discovery.socketFolders', `discovery mode "${mode}" needs at least one socket folder`);
   }
   return {
-    listen: parseListen(raw.listen ?? '127.0.0.1:8080'),
+    listen: parseListenSection(raw),
     tls: parseTls(raw.tls),
+    stateDir: path.resolve(str('stateDir', raw.stateDir ?? DEFAULT_STATE_DIR)),
     usersFile: path.resolve(str('usersFile', raw.usersFile ?? DEFAULT_USERS_FILE)),
     users: parseUsers(raw.users ?? {}),
     defaultRole: oneOf('defaultRole', raw.defaultRole ?? 'viewer', ['viewer', 'operator']),
@@ -241,6 +252,34 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
   };
 }
 
+function parseListenSection(raw: Record<string, unknown>): ListenAddress {
+  const listen = section(raw, 'listen', ['address', 'socketGroup', 'socketMode']);
+  const address = parseListen(listen.address ?? '127.0.0.1:8080');
+  const { socketGroup, socketMode } = listen;
+  if (address.kind === 'tcp') {
+    if (socketGroup !== undefined || socketMode !== undefined) {
+      throw configError('listen', 'socketGroup and socketMode apply to a UNIX socket (unix:/path) only');
+    }
+    return address;
+  }
+  return {
+    ...address,
+    group: socketGroup === undefined ? null : str('listen.socketGroup', socketGroup),
+    mode: socketMode === undefined ? address.mode : parseMode('listen.socketMode', socketMode),
+  };
+}
+
+/** Octal permission bits written as a string ("0660", "660"), as chmod takes them. */
+function parseMode(where: string, value: unknown): number {
+  if (typeof value !== 'string' || !/^0?[0-7]{3}$/.test(value)) {
+    throw configError(
+      where,
+      `expected octal permission bits as a string, e.g. "0660", got ${JSON.stringify(value)}`,
+    );
+  }
+  return parseInt(value, 8);
+}
+
 export function parseListen(value: unknown): ListenAddress {
   const text = str('listen', value);
   if (text.startsWith('unix:')) {
@@ -251,7 +290,7 @@ export function parseListen(value: unknown): ListenAddress {
         `a UNIX socket needs an absolute path, as in unix:/run/virt-webconsole.sock`,
       );
     }
-    return { kind: 'unix', path: socketPath };
+    return { kind: 'unix', path: socketPath, group: null, mode: 0o660 };
   }
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   const port = match ? Number(match[3]) : NaN;

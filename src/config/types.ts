@@ -7,7 +7,14 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 /** Where the server listens: a TCP address or a UNIX socket path (behind a reverse proxy). */
 export type ListenAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'unix'; readonly path: string };
+  | {
+      readonly kind: 'unix';
+      readonly path: string;
+      /** Group given the socket (a name or a number), so a reverse proxy's user may connect. */
+      readonly group: string | null;
+      /** Permission bits of the socket file (default 0o660: owner and group). */
+      readonly mode: number;
+    };
 
 export type DiscoveryMode = 'libvirt' | 'socket-folder' | 'both';
 export type SlowClientPolicy = 'resync' | 'disconnect';
@@ -20,6 +27,8 @@ export interface UserPolicy {
 export interface Config {
   readonly listen: ListenAddress;
   readonly tls: { readonly cert: string; readonly key: string } | null;
+  /** Where the daemon keeps what it makes itself (the first start's admin password). */
+  readonly stateDir: string;
   /** htpasswd-format file: `user:$2y$…bcrypt…[:role]`. */
   readonly usersFile: string;
   /** Per-user domain ACL; users not listed see every domain. */

@@ -1,13 +1,13 @@
 // Listens on TCP or a UNIX socket, over TLS when a certificate is configured, routes upgrades
 // to the upgrade handler, and shuts down in order: stop accepting, close WebSockets with a
 // reason, end event streams, close the listener.
-import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/index.js';
-import { VwcError } from '../errors/index.js';
 import { createHttpApp, type HttpApp, type HttpDeps } from './app.js';
+import { groupId, removeStaleSocket, shareSocket } from './unix-socket.js';
 
 export interface WebServerDeps extends HttpDeps {
   readonly listen: ListenAddress;
@@ -41,6 +41,8 @@ export function createWebServer(deps: WebServerDeps): WebServer {
 
   const listen = async (): Promise<string> => {
     const address = deps.listen;
+    // An unknown group stops the start before anything listens.
+    const gid = address.kind === 'unix' && address.group !== null ? groupId(address.group) : null;
     if (address.kind === 'unix') removeStaleSocket(address.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -52,8 +54,8 @@ export function createWebServer(deps: WebServerDeps): WebServer {
       else server.listen(address.port, address.host, done);
     });
     if (address.kind === 'unix') {
-      // The reverse proxy's group may connect; others may not.
-      chmodSync(address.path, 0o660);
+      // The reverse proxy's group may connect; others may not (by default).
+      shareSocket(address.path, gid, address.mode);
       return `unix:${address.path}`;
     }
     const bound = server.address() as AddressInfo;
@@ -81,16 +83,4 @@ export function createWebServer(deps: WebServerDeps): WebServer {
   };
 
   return { server, http: httpApp, listen, shutdown };
-}
-
-function removeStaleSocket(file: string): void {
-  const st = lstatSync(file, { throwIfNoEntry: false });
-  if (!st) return;
-  if (!st.isSocket()) {
-    throw new VwcError(
-      'VWC_ERR_CONFIG',
-      `listen: ${file} exists and is not a socket; remove it or pick another path`,
-    );
-  }
-  unlinkSync(file);
 }

@@ -115,11 +115,18 @@ export function setUser(file: string, name: string, password: string, role?: Rol
 
 /**
  * First start: when the users file does not exist, creates it with an `admin` operator and a
- * random password, returned once so the caller can print it. Returns null when the file exists.
+ * random password. `savePassword` gets the password first: when it throws, no users file is
+ * made (a users file whose only password is lost would lock everyone out for good).
+ * Returns the user created, or null when the file exists.
  */
-export function ensureUsersFile(file: string, cost = BCRYPT_COST): { user: string; password: string } | null {
+export function ensureUsersFile(
+  file: string,
+  savePassword: (user: string, password: string) => void,
+  cost = BCRYPT_COST,
+): string | null {
   if (existsSync(file)) return null;
   const password = randomBytes(15).toString('base64url');
+  savePassword('admin', password);
   setUser(file, 'admin', password, 'operator', cost);
-  return { user: 'admin', password };
+  return 'admin';
 }

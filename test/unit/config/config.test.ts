@@ -57,13 +57,30 @@ describe('loadConfig', () => {
       ],
       env: { VWC_LISTEN: '[::1]:7000', VWC_LOG_LEVEL: 'warn' },
     });
-    expect(config.listen).toEqual({ kind: 'unix', path: '/run/vwc.sock' });
+    expect(config.listen).toEqual({ kind: 'unix', path: '/run/vwc.sock', group: null, mode: 0o660 });
     expect(config.logLevel).toBe('warn');
     expect(config.libvirt.uri).toBe('qemu:///session');
     expect(config.users).toEqual({ bob: { domains: ['web-*'] } });
     expect(config.serial.tailBytes).toBe(4096);
     expect(config.allowedOrigins).toEqual(['https://a.example']);
     expect(config.configFile).toBe(configFile);
+  });
+
+  it('takes the socket group and mode from the listen object, env or flags', () => {
+    const configFile = file('socket.json', {
+      listen: { address: 'unix:/run/a.sock', socketGroup: 'www-data', socketMode: '0666' },
+      stateDir: '/srv/vwc-state',
+    });
+    const fromFile = loadConfig({ argv: ['--config', configFile], env: NO_ENV });
+    expect(fromFile.listen).toEqual({ kind: 'unix', path: '/run/a.sock', group: 'www-data', mode: 0o666 });
+    expect(fromFile.stateDir).toBe('/srv/vwc-state');
+    const layered = loadConfig({
+      argv: ['--config', configFile, '--socket-mode', '640', '--state-dir', '/srv/other'],
+      env: { VWC_SOCKET_GROUP: 'nginx', VWC_LISTEN: 'unix:/run/b.sock' },
+    });
+    expect(layered.listen).toEqual({ kind: 'unix', path: '/run/b.sock', group: 'nginx', mode: 0o640 });
+    expect(layered.stateDir).toBe('/srv/other');
+    expect(loadConfig({ argv: [], env: NO_ENV }).stateDir).toBe('/var/lib/virt-webconsole');
   });
 
   it('takes lists from env as comma-separated values', () => {
@@ -93,6 +110,9 @@ describe('loadConfig', () => {
     [{ trustedProxies: ['proxy.example'] }, /expected an IP address, a CIDR/],
     [{ users: { bob: { domains: 'web-*', role: 'x' } } }, /users.bob: unknown setting "role"/],
     [{ logLevel: 'loud' }, /logLevel: expected one of fatal, error/],
+    [{ listen: { address: '8080', socketGroup: 'www-data' } }, /apply to a UNIX socket/],
+    [{ listen: { address: 'unix:/run/x.sock', socketMode: 660 } }, /listen.socketMode: expected octal/],
+    [{ listen: { adress: 'unix:/run/x.sock' } }, /listen: unknown setting "adress"/],
   ])('refuses %j with a message that says how to fix it', (content, message) => {
     const configFile = file('bad.json', content);
     expect(() => loadConfig({ argv: ['--config', configFile], env: NO_ENV })).toThrow(message);
@@ -126,7 +146,7 @@ describe('parseListen', () => {
     ['8080', { kind: 'tcp', host: '127.0.0.1', port: 8080 }],
     ['0.0.0.0:0', { kind: 'tcp', host: '0.0.0.0', port: 0 }],
     ['[::]:443', { kind: 'tcp', host: '::', port: 443 }],
-    ['unix:/run/x.sock', { kind: 'unix', path: '/run/x.sock' }],
+    ['unix:/run/x.sock', { kind: 'unix', path: '/run/x.sock', group: null, mode: 0o660 }],
   ])('%s', (text, expected) => {
     expect(parseListen(text)).toEqual(expected);
   });

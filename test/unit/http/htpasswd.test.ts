@@ -79,15 +79,30 @@ describe('users file', () => {
 
   it('creates the file at first start with an admin operator and a random password', async () => {
     const file = path.join(dir, 'first', 'users');
-    const created = ensureUsersFile(file, 10);
-    expect(created?.user).toBe('admin');
-    expect(created?.password.length).toBeGreaterThanOrEqual(16);
+    let saved = '';
+    const user = ensureUsersFile(file, (_user, password) => (saved = password), 10);
+    expect(user).toBe('admin');
+    expect(saved.length).toBeGreaterThanOrEqual(16);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(await new UserStore(file, 'viewer').verify('admin', created!.password)).toEqual({
+    expect(await new UserStore(file, 'viewer').verify('admin', saved)).toEqual({
       name: 'admin',
       role: 'operator',
     });
-    expect(ensureUsersFile(file, 10)).toBeNull();
+    expect(ensureUsersFile(file, () => expect.unreachable(), 10)).toBeNull();
+  });
+
+  it('makes no users file when the password cannot be saved', () => {
+    const file = path.join(dir, 'unsaved', 'users');
+    expect(() =>
+      ensureUsersFile(
+        file,
+        () => {
+          throw new Error('disk full');
+        },
+        10,
+      ),
+    ).toThrow(/disk full/);
+    expect(statSync(file, { throwIfNoEntry: false })).toBeUndefined();
   });
 
   it('refuses to start on a file with a weak hash', () => {

@@ -49,7 +49,7 @@ describe('UNIX socket listener', () => {
       registry,
       hub: new FakeHub(registry),
       users: new UserStore(usersFile, 'viewer'),
-      listen: { kind: 'unix', path: socketPath },
+      listen: { kind: 'unix', path: socketPath, group: null, mode: 0o660 },
     });
     try {
       expect(await web.listen()).toBe(`unix:${socketPath}`);
@@ -76,8 +76,46 @@ describe('UNIX socket listener', () => {
       registry,
       hub: new FakeHub(registry),
       users: new UserStore(path.join(dir, 'users'), 'viewer'),
-      listen: { kind: 'unix', path: file },
+      listen: { kind: 'unix', path: file, group: null, mode: 0o660 },
     });
     await expect(web.listen()).rejects.toThrow(/exists and is not a socket/);
+  });
+
+  it('gives the socket the configured group and mode, so nginx (www-data) may connect', async () => {
+    const socketPath = path.join(dir, 'group.sock');
+    const registry = new FakeRegistry();
+    const web = createWebServer({
+      config: testHttpConfig(dir),
+      logger: pino({ level: 'silent' }),
+      registry,
+      hub: new FakeHub(registry),
+      users: new UserStore(path.join(dir, 'users'), 'viewer'),
+      listen: { kind: 'unix', path: socketPath, group: 'www-data', mode: 0o660 },
+    });
+    try {
+      await web.listen();
+      const st = statSync(socketPath);
+      expect(st.gid).toBe(
+        Number(execFileSync('getent', ['group', 'www-data'], { encoding: 'utf8' }).split(':')[2]),
+      );
+      expect(st.mode & 0o777).toBe(0o660);
+    } finally {
+      await web.shutdown('test over', 200);
+    }
+  });
+
+  it('refuses an unknown socket group before it listens', async () => {
+    const socketPath = path.join(dir, 'nogroup.sock');
+    const registry = new FakeRegistry();
+    const web = createWebServer({
+      config: testHttpConfig(dir),
+      logger: pino({ level: 'silent' }),
+      registry,
+      hub: new FakeHub(registry),
+      users: new UserStore(path.join(dir, 'users'), 'viewer'),
+      listen: { kind: 'unix', path: socketPath, group: 'no-such-group-vwc', mode: 0o660 },
+    });
+    await expect(web.listen()).rejects.toThrow(/listen.socketGroup: no group "no-such-group-vwc"/);
+    expect(statSync(socketPath, { throwIfNoEntry: false })).toBeUndefined();
   });
 });
