@@ -3,6 +3,7 @@
 // that sends SIGTERM and waits for the exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -21,11 +22,20 @@ export interface DaemonOptions {
   readonly users: readonly TestUser[];
   /** Extra config keys merged over the defaults below. */
   readonly config?: Record<string, unknown>;
+  /** The program (and its first arguments) to run instead of `node dist/src/cli.js`, e.g. an installed copy. */
+  readonly command?: readonly string[];
+  /** Listen on this UNIX socket instead of a loopback port (`url` is then `unix:<path>`). */
+  readonly socketPath?: string;
 }
 
 export interface RunningDaemon {
+  /** `http://127.0.0.1:<port>`, or `unix:<path>` with `socketPath`. */
   readonly url: string;
+  /** 0 with `socketPath`. */
   readonly port: number;
+  readonly pid: number;
+  /** The temporary folder holding config.json and users. */
+  readonly dir: string;
   /** Everything the daemon printed (pino JSON lines and other output). */
   output(): string;
   /** SIGTERM, then the exit code (null if it had to be killed). */
@@ -34,7 +44,8 @@ export interface RunningDaemon {
 
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const cli = path.join(REPO_ROOT, 'dist/src/cli.js');
-  if (!existsSync(cli)) throw new Error(`${cli} missing: run \`npm run build\` first`);
+  const command = options.command ?? [process.execPath, cli];
+  if (!options.command && !existsSync(cli)) throw new Error(`${cli} missing: run \`npm run build\` first`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-daemon-'));
   const usersFile = path.join(dir, 'users');
   // Cost 4: the lowest bcrypt allows; these users exist for seconds.
@@ -43,9 +54,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     options.users.map((u) => `${u.name}:${bcrypt.hashSync(u.password, 4)}:${u.role}`).join('\n') + '\n',
     { mode: 0o600 },
   );
-  const port = await freePort();
+  const port = options.socketPath ? 0 : await freePort();
   const config = {
-    listen: `127.0.0.1:${port}`,
+    listen: options.socketPath ? `unix:${options.socketPath}` : `127.0.0.1:${port}`,
     usersFile,
     webDir: path.join(REPO_ROOT, 'dist/web'),
     logLevel: 'info',
@@ -55,7 +66,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   writeFileSync(configFile, JSON.stringify(config, null, 2));
 
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--config', configFile], {
+  const [program, ...firstArgs] = command;
+  const child: ChildProcess = spawn(program!, [...firstArgs, 'serve', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
@@ -66,13 +78,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
   });
 
-  const url = `http://127.0.0.1:${port}`;
+  const url = options.socketPath ? `unix:${options.socketPath}` : `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}:\n${output}`);
     try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
+      if ((await healthz(options.socketPath, url)) === 200) break;
     } catch {
       // not listening yet
     }
@@ -86,6 +97,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   return {
     url,
     port,
+    pid: child.pid!,
+    dir,
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -96,4 +109,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       return code;
     },
   };
+}
+
+/** GET /healthz over the UNIX socket or TCP; the status code. */
+function healthz(socketPath: string | undefined, url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = socketPath ? http.get({ socketPath, path: '/healthz' }) : http.get(`${url}/healthz`);
+    request.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    request.on('error', reject);
+  });
 }
