@@ -13,6 +13,7 @@ import type {
   HistoryRead,
   SerialAttachOptions,
 } from '../src/bridge/types.js';
+import type { DaemonParts } from '../src/app/index.js';
 import type { Vm } from '../src/discovery/types.js';
 import { FakeRegistry } from './registry.js';
 import { VwcError } from '../src/errors/index.js';
@@ -304,4 +305,38 @@ export function closeOf(ws: WebSocketClient): Promise<{ code: number; reason: st
       resolve({ code, reason: reason.toString() });
     });
   });
+}
+
+/** The daemon's parts on fakes: a registry with VM `web-1`, a FakeHub; `stopped` records the order of stops. */
+export function fakeDaemonParts(): { parts: DaemonParts; hub: () => FakeHub; stopped: string[] } {
+  const registry = new FakeRegistry();
+  registry.set(fakeVm('web-1'));
+  let hub: FakeHub | null = null;
+  const stopped: string[] = [];
+  return {
+    parts: {
+      createDiscovery: () => ({
+        registry,
+        start: () => undefined,
+        stop: () => {
+          stopped.push('discovery');
+        },
+      }),
+      createHub: () => {
+        const created = new FakeHub(registry);
+        const stop = created.stop.bind(created);
+        created.stop = async (reason) => {
+          stopped.push(`hub: ${reason}`);
+          await stop(reason);
+        };
+        hub = created;
+        return created;
+      },
+    },
+    hub: () => {
+      if (!hub) throw new Error('the hub was not created yet');
+      return hub;
+    },
+    stopped,
+  };
 }

@@ -6,6 +6,7 @@ import { configWarnings, type Config } from '../config/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { createWebServer, UserStore, type WebServer } from '../http/index.js';
 import { createFirstUser } from './first-user.js';
+import { reloadDaemon, type ReloadResult } from './reload.js';
 
 export interface Discovery {
   readonly registry: VmRegistry;
@@ -24,6 +25,8 @@ export interface Daemon {
   readonly web: WebServer;
   /** Closes every client with `reason`, releases the consoles, stops discovery. Idempotent. */
   stop(reason: string): Promise<void>;
+  /** Applies a re-read config's users file, ACLs and TLS pair (SIGHUP); logs what needs a restart. */
+  reload(next: Config): ReloadResult;
 }
 
 export const SHUTDOWN_REASON = 'server shutting down';
@@ -93,5 +96,7 @@ export async function startDaemon(
     })();
     return stopping;
   };
-  return { url, web, stop };
+  const reload = (next: Config): ReloadResult =>
+    reloadDaemon(config, next, { web, users }, logger.child({ part: 'reload' }));
+  return { url, web, stop, reload };
 }

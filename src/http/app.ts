@@ -48,6 +48,11 @@ export interface HttpApp {
   readonly streams: Set<Response>;
   /** Makes /healthz answer 503 and new upgrades 503. */
   markShuttingDown(): void;
+  /**
+   * Applies new per-user ACLs to every request and upgrade from now on (SIGHUP). Open consoles
+   * stay: their user was allowed when they opened.
+   */
+  setUsers(users: HttpConfig['users']): void;
 }
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
@@ -60,11 +65,12 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     config.loginRateLimit.windowSeconds * 1000,
     now,
   );
+  let accessPolicy = createAccessPolicy(config.users);
   const auth = new Authenticator({
     users: deps.users,
     limiter,
     tickets,
-    access: createAccessPolicy(config.users),
+    access: (user, role, via) => accessPolicy(user, role, via),
     clientOf,
     logger,
   });
@@ -152,6 +158,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     streams,
     markShuttingDown() {
       shuttingDown = true;
+    },
+    setUsers(users) {
+      accessPolicy = createAccessPolicy(users);
     },
   };
 }

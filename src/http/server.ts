@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/index.js';
+import { VwcError } from '../errors/index.js';
 import { createHttpApp, type HttpApp, type HttpDeps } from './app.js';
 import { groupId, removeStaleSocket, shareSocket } from './unix-socket.js';
 
@@ -20,6 +21,11 @@ export interface WebServer {
   listen(): Promise<string>;
   /** Stops accepting and closes every WebSocket (1001, `reason`) and event stream. */
   shutdown(reason: string, graceMs?: number): Promise<void>;
+  /**
+   * Reads a renewed certificate and key for new connections; open ones keep theirs. Throws
+   * VWC_ERR_CONFIG (and keeps the old pair) when the files are not a usable pair.
+   */
+  setTls(tls: { readonly cert: string; readonly key: string }): void;
 }
 
 export function createWebServer(deps: WebServerDeps): WebServer {
@@ -82,5 +88,19 @@ export function createWebServer(deps: WebServerDeps): WebServer {
     await closed;
   };
 
-  return { server, http: httpApp, listen, shutdown };
+  const setTls = (files: { readonly cert: string; readonly key: string }): void => {
+    if (!(server instanceof https.Server)) {
+      throw new VwcError('VWC_ERR_CONFIG', 'tls: the server was started without TLS; restart it to turn TLS on');
+    }
+    try {
+      server.setSecureContext({ cert: readFileSync(files.cert), key: readFileSync(files.key) });
+    } catch (error) {
+      throw new VwcError(
+        'VWC_ERR_CONFIG',
+        `tls: ${files.cert} and ${files.key} are not a usable certificate and key (${(error as Error).message}); the old pair stays`,
+      );
+    }
+  };
+
+  return { server, http: httpApp, listen, shutdown, setTls };
 }

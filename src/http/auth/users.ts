@@ -31,6 +31,15 @@ export class UserStore {
     this.reload();
   }
 
+  /**
+   * Re-reads the file now, even when its stamp looks the same (SIGHUP: an edit within the mtime's
+   * resolution). Throws VWC_ERR_USERS_FILE and keeps the users it had.
+   */
+  refresh(): void {
+    this.stamp = '';
+    this.reload();
+  }
+
   /** Re-reads the file when its inode, size or mtime changed. Throws VWC_ERR_USERS_FILE. */
   private reload(): void {
     const st = statSync(this.file, { throwIfNoEntry: false });
