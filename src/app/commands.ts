@@ -1,34 +1,90 @@
-// `virt-webconsole serve` and `virt-webconsole passwd`. I/O comes in as arguments so tests can
-// drive them; only cli.ts touches process.
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+// The `virt-webconsole` commands. I/O comes in as arguments so tests can drive them; only cli.ts
+// touches process. Exit codes: 0 done, 1 failed while running, 2 wrong command line or config.
 import { loadConfig } from '../config/index.js';
-import { isVwcError, VwcError } from '../errors/index.js';
-import { createLogger, setUser } from '../http/index.js';
+import { createLogger } from '../http/index.js';
+import { runCheckConfig } from './check-config.js';
 import { SHUTDOWN_REASON, startDaemon, type DaemonParts } from './daemon.js';
+import { runPasswd } from './passwd.js';
+import { fail, fullUsage, isCommand, parseCommand, UsageError, type CommandIo } from './usage.js';
+import { packageVersion } from './version.js';
 
-export interface CommandIo {
-  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-  readonly env?: Readonly<Record<string, string | undefined>>;
+export type { CommandIo } from './usage.js';
+export { runPasswd } from './passwd.js';
+export { runCheckConfig } from './check-config.js';
+
+/** What only serve needs from the process. */
+export interface ServeDeps {
+  readonly parts: DaemonParts;
+  /**
+   * Installs the signal handlers: serve stops on SIGTERM/SIGINT and re-reads its config on SIGHUP
+   * (the handler is called with the signal's name, SIGHUP as often as it comes).
+   */
+  readonly onSignal: (handler: (signal: string) => void) => void;
 }
 
-/** Exit code and a one-line reason for a failed command. */
-function fail(io: CommandIo, error: unknown): number {
-  const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`virt-webconsole: ${message}\n`);
-  const usage =
-    isVwcError(error, 'VWC_ERR_CONFIG') ||
-    isVwcError(error, 'VWC_ERR_BAD_REQUEST') ||
-    String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
-  return usage ? 2 : 1;
+/** `virt-webconsole <argv…>`: picks the command; resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CommandIo, deps: ServeDeps): Promise<number> {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case 'serve':
+      return runServe(rest, io, deps.parts, deps.onSignal);
+    case 'passwd':
+      return runPasswd(rest, io);
+    case 'check-config':
+      return runCheckConfig(rest, io);
+    case 'help':
+      return runHelp(rest, io);
+    case 'version':
+    case '--version':
+    case '-V':
+      return runVersion(rest, io);
+    case '--help':
+    case '-h':
+      return runHelp(rest, io);
+    case undefined:
+      return fail(io, new UsageError(null, 'no command given'));
+    default:
+      return fail(
+        io,
+        new UsageError(
+          null,
+          first.startsWith('-') ? `unknown option '${first}'` : `unknown command ${JSON.stringify(first)}`,
+        ),
+      );
+  }
+}
+
+/** `help [command]` (and `--help`): the full usage, on stdout since it was asked for. */
+function runHelp(argv: readonly string[], io: CommandIo): number {
+  try {
+    const { help, operands } = parseCommand('help', argv);
+    const name = help ? 'help' : operands[0];
+    if (name !== undefined && !isCommand(name)) {
+      throw new UsageError(null, `unknown command ${JSON.stringify(name)}`);
+    }
+    io.stdout.write(fullUsage(name ?? null));
+    return 0;
+  } catch (error) {
+    return fail(io, error);
+  }
+}
+
+function runVersion(argv: readonly string[], io: CommandIo): number {
+  try {
+    if (parseCommand('version', argv).help) {
+      io.stdout.write(fullUsage('version'));
+      return 0;
+    }
+    io.stdout.write(`virt-webconsole ${packageVersion()}\n`);
+    return 0;
+  } catch (error) {
+    return fail(io, error);
+  }
 }
 
 /**
- * Runs the daemon until `signals` fires (SIGTERM/SIGINT from cli.ts), then shuts down in order.
- * Resolves with the exit code.
+ * Runs the daemon until `onSignal` reports SIGTERM/SIGINT, then shuts down in order; a SIGHUP
+ * re-reads the config (daemon.reload). Resolves with the exit code.
  */
 export async function runServe(
   argv: readonly string[],
@@ -38,6 +94,10 @@ export async function runServe(
 ): Promise<number> {
   let config;
   try {
+    if (parseCommand('serve', argv).help) {
+      io.stdout.write(fullUsage('serve'));
+      return 0;
+    }
     config = loadConfig({ argv, ...(io.env ? { env: io.env } : {}) });
   } catch (error) {
     return fail(io, error);
@@ -50,90 +110,22 @@ export async function runServe(
     logger.fatal({ err: error }, 'start failed');
     return fail(io, error);
   }
+  const started = daemon;
+  const reload = (): void => {
+    try {
+      started.reload(loadConfig({ argv, ...(io.env ? { env: io.env } : {}) }));
+    } catch (error) {
+      logger.error({ err: error }, 'reload refused: the config has a mistake; nothing changed');
+    }
+  };
   const signal = await new Promise<string>((resolve) => {
-    onSignal(resolve);
+    onSignal((received) => {
+      if (received === 'SIGHUP') reload();
+      else resolve(received);
+    });
   });
   logger.info({ signal }, 'signal received');
   await daemon.stop(SHUTDOWN_REASON);
   logger.flush();
   return 0;
-}
-
-async function readPassword(io: CommandIo): Promise<string> {
-  if (io.stdin.isTTY !== true) {
-    // Piped: the first line is the password (`printf '%s\n' "$pw" | virt-webconsole passwd bob`).
-    const rl = createInterface({ input: io.stdin });
-    for await (const line of rl) {
-      rl.close();
-      return line;
-    }
-    return '';
-  }
-  const ask = async (prompt: string): Promise<string> => {
-    io.stdout.write(prompt);
-    // Echo off: the interface writes to a sink, not the terminal.
-    const muted = new Writable({
-      write: (_c, _e, done) => {
-        done();
-      },
-    });
-    const rl = createInterface({ input: io.stdin, output: muted, terminal: true });
-    const answer = await new Promise<string>((resolve) => {
-      rl.question('', resolve);
-    });
-    rl.close();
-    io.stdout.write('\n');
-    return answer;
-  };
-  const first = await ask('New password: ');
-  const second = await ask('Again: ');
-  if (first !== second) throw new VwcError('VWC_ERR_BAD_REQUEST', 'the passwords differ; nothing changed');
-  return first;
-}
-
-/** `passwd <user> [--role viewer|operator] [--users FILE] [--config FILE]`. */
-export async function runPasswd(argv: readonly string[], io: CommandIo): Promise<number> {
-  try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      options: {
-        role: { type: 'string' },
-        users: { type: 'string' },
-        config: { type: 'string' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-    const [user, ...extra] = positionals;
-    if (user === undefined || extra.length > 0) {
-      throw new VwcError(
-        'VWC_ERR_BAD_REQUEST',
-        'usage: virt-webconsole passwd <user> [--role viewer|operator] [--users FILE]',
-      );
-    }
-    const role = values.role;
-    if (role !== undefined && role !== 'viewer' && role !== 'operator') {
-      throw new VwcError(
-        'VWC_ERR_BAD_REQUEST',
-        `--role must be viewer or operator, not ${JSON.stringify(role)}`,
-      );
-    }
-    const configArgs = [
-      ...(values.config === undefined ? [] : ['--config', values.config]),
-      ...(values.users === undefined ? [] : ['--users-file', values.users]),
-    ];
-    const { usersFile } = loadConfig({ argv: configArgs, ...(io.env ? { env: io.env } : {}) });
-    const password = await readPassword(io);
-    if (password.length < 8)
-      throw new VwcError('VWC_ERR_BAD_REQUEST', 'use a password of at least 8 characters');
-    if (password.includes(':')) {
-      // passport-http splits Basic credentials at every colon.
-      throw new VwcError('VWC_ERR_BAD_REQUEST', 'the password must not contain a colon');
-    }
-    setUser(usersFile, user, password, role);
-    io.stdout.write(`virt-webconsole: password for ${user} set in ${usersFile}\n`);
-    return 0;
-  } catch (error) {
-    return fail(io, error);
-  }
 }

@@ -1,3 +1,3 @@
 // The daemon's composition root and the `virt-webconsole` subcommands.
 export { startDaemon, SHUTDOWN_REASON, type Daemon, type DaemonParts, type Discovery } from './daemon.js';
-export { runServe, runPasswd } from './commands.js';
+export { runCli, runServe, runPasswd, runCheckConfig, type CommandIo, type ServeDeps } from './commands.js';

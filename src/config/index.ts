@@ -16,6 +16,8 @@ export {
   DEFAULT_STATE_DIR,
   ENV_VARS,
   FLAG_NAMES,
+  FLAGS,
+  CONFIG_FLAG,
 } from './load.js';
-export type { LoadOptions } from './load.js';
+export type { FlagHelp, LoadOptions } from './load.js';
 export { configWarnings } from './warnings.js';

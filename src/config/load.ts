@@ -42,24 +42,114 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   VWC_LOG_LEVEL: 'logLevel',
 };
 
-/** Command-line flag → dotted setting path (`multiple` flags are repeatable lists). */
-const FLAGS = {
-  listen: { path: 'listen.address', multiple: false },
-  'socket-group': { path: 'listen.socketGroup', multiple: false },
-  'socket-mode': { path: 'listen.socketMode', multiple: false },
-  'state-dir': { path: 'stateDir', multiple: false },
-  'tls-cert': { path: 'tls.cert', multiple: false },
-  'tls-key': { path: 'tls.key', multiple: false },
-  'users-file': { path: 'usersFile', multiple: false },
-  'libvirt-uri': { path: 'libvirt.uri', multiple: false },
-  discovery: { path: 'discovery.mode', multiple: false },
-  'socket-folder': { path: 'discovery.socketFolders', multiple: true },
-  include: { path: 'discovery.include', multiple: true },
-  'allowed-origin': { path: 'allowedOrigins', multiple: true },
-  'trusted-proxy': { path: 'trustedProxies', multiple: true },
-  'web-dir': { path: 'webDir', multiple: false },
-  'log-level': { path: 'logLevel', multiple: false },
-} as const;
+/** What `--help` says about a flag: its value's placeholder and one line on what it sets. */
+export interface FlagHelp {
+  readonly arg: string;
+  readonly help: string;
+}
+
+/** `--config`, which names the file rather than a setting. */
+export const CONFIG_FLAG: FlagHelp = {
+  arg: 'FILE',
+  help: `JSON config file (default $VWC_CONFIG, else ${DEFAULT_CONFIG_FILE} when it exists)`,
+};
+
+/**
+ * Command-line flag → dotted setting path (`multiple` flags are repeatable lists). `serve --help`
+ * is generated from this table, so a flag added here is documented there too.
+ */
+export const FLAGS = {
+  listen: {
+    path: 'listen.address',
+    multiple: false,
+    arg: 'ADDR',
+    help: 'HOST:PORT, [V6]:PORT, a port (loopback) or unix:/PATH (default 127.0.0.1:8080)',
+  },
+  'socket-group': {
+    path: 'listen.socketGroup',
+    multiple: false,
+    arg: 'GROUP',
+    help: 'group given to the UNIX socket, e.g. www-data so nginx may connect',
+  },
+  'socket-mode': {
+    path: 'listen.socketMode',
+    multiple: false,
+    arg: 'MODE',
+    help: "the UNIX socket's permission bits, octal (default 0660)",
+  },
+  'state-dir': {
+    path: 'stateDir',
+    multiple: false,
+    arg: 'DIR',
+    help: `where the first start saves the admin password (default ${DEFAULT_STATE_DIR})`,
+  },
+  'tls-cert': {
+    path: 'tls.cert',
+    multiple: false,
+    arg: 'FILE',
+    help: 'TLS certificate, PEM (with --tls-key)',
+  },
+  'tls-key': {
+    path: 'tls.key',
+    multiple: false,
+    arg: 'FILE',
+    help: 'TLS private key, PEM (with --tls-cert)',
+  },
+  'users-file': {
+    path: 'usersFile',
+    multiple: false,
+    arg: 'FILE',
+    help: `htpasswd users file, bcrypt only (default ${DEFAULT_USERS_FILE})`,
+  },
+  'libvirt-uri': {
+    path: 'libvirt.uri',
+    multiple: false,
+    arg: 'URI',
+    help: 'libvirt connection (default qemu:///system)',
+  },
+  discovery: {
+    path: 'discovery.mode',
+    multiple: false,
+    arg: 'MODE',
+    help: 'where VMs are found: libvirt, socket-folder or both (default libvirt)',
+  },
+  'socket-folder': {
+    path: 'discovery.socketFolders',
+    multiple: true,
+    arg: 'DIR',
+    help: 'folder of QEMU sockets (NAME.vnc, NAME.serialN) of VMs run without libvirt',
+  },
+  include: {
+    path: 'discovery.include',
+    multiple: true,
+    arg: 'GLOB',
+    help: 'serve only the domains whose name matches (default: all)',
+  },
+  'allowed-origin': {
+    path: 'allowedOrigins',
+    multiple: true,
+    arg: 'ORIGIN',
+    help: 'another scheme://host[:port] WebSockets and POSTs may come from',
+  },
+  'trusted-proxy': {
+    path: 'trustedProxies',
+    multiple: true,
+    arg: 'ADDR',
+    help: 'IP, CIDR or unix (a UNIX-socket peer) whose X-Forwarded-For is believed',
+  },
+  'web-dir': {
+    path: 'webDir',
+    multiple: false,
+    arg: 'DIR',
+    help: "built pages and assets (default: the package's dist/web)",
+  },
+  'log-level': {
+    path: 'logLevel',
+    multiple: false,
+    arg: 'LEVEL',
+    help: 'fatal, error, warn, info, debug, trace or silent (default info)',
+  },
+} as const satisfies Record<string, FlagHelp & { path: string; multiple: boolean }>;
 
 export const FLAG_NAMES = ['config', ...Object.keys(FLAGS)] as const;
 

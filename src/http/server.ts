@@ -90,7 +90,10 @@ export function createWebServer(deps: WebServerDeps): WebServer {
 
   const setTls = (files: { readonly cert: string; readonly key: string }): void => {
     if (!(server instanceof https.Server)) {
-      throw new VwcError('VWC_ERR_CONFIG', 'tls: the server was started without TLS; restart it to turn TLS on');
+      throw new VwcError(
+        'VWC_ERR_CONFIG',
+        'tls: the server was started without TLS; restart it to turn TLS on',
+      );
     }
     try {
       server.setSecureContext({ cert: readFileSync(files.cert), key: readFileSync(files.key) });
