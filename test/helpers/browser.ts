@@ -11,6 +11,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 export interface LaunchOptions {
   readonly httpCredentials?: { username: string; password: string };
   readonly viewport?: { width: number; height: number };
+  /** Accept any TLS certificate (a test's self-signed one). */
+  readonly ignoreHTTPSErrors?: boolean;
 }
 
 export interface Browser {
@@ -35,6 +37,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
     ],
     viewport: options.viewport ?? { width: 1280, height: 800 },
     ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
+    ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
   });
   return {
     context,

@@ -94,10 +94,18 @@ describe('the daemon in the unit sandbox (bwrap)', () => {
     }
   });
 
+  /** bwrap waits for its child and dies of a signal meant for it; signals go to the daemon itself. */
+  function signalDaemon(signal: NodeJS.Signals): void {
+    const [pid] = execFileSync('pgrep', ['-P', String(daemon.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    process.kill(Number(pid), signal);
+  }
+
   afterAll(async () => {
     if (daemon.exitCode === null && daemon.signalCode === null) {
       const exited = new Promise((r) => daemon.once('exit', r));
-      daemon.kill('SIGTERM');
+      signalDaemon('SIGTERM');
       await exited;
     }
     await domains.cleanup();
@@ -151,7 +159,7 @@ describe('the daemon in the unit sandbox (bwrap)', () => {
     const configFile = path.join(stand['/etc/virt-webconsole'], 'config.json');
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(configFile, JSON.stringify({ ...config, users: { admin: { domains: ['nothing-*'] } } }));
-    daemon.kill('SIGHUP');
+    signalDaemon('SIGHUP');
     const deadline = Date.now() + 10_000;
     while ((await get(`/api/domains/${guest.name}`, `admin:${password}`)) !== 403) {
       if (Date.now() > deadline) throw new Error(`the ACL was not applied:\n${output}`);
