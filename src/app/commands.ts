@@ -6,7 +6,7 @@ import { runCheckConfig } from './check-config.js';
 import { SHUTDOWN_REASON, startDaemon, type DaemonParts } from './daemon.js';
 import { runPasswd } from './passwd.js';
 import { fail, fullUsage, isCommand, parseCommand, UsageError, type CommandIo } from './usage.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../config/index.js';
 
 export type { CommandIo } from './usage.js';
 export { runPasswd } from './passwd.js';

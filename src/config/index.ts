@@ -21,3 +21,4 @@ export {
 } from './load.js';
 export type { FlagHelp, LoadOptions } from './load.js';
 export { configWarnings } from './warnings.js';
+export { packageRoot, packageVersion } from './package.js';

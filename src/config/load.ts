@@ -3,7 +3,6 @@
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type {
   Config,
@@ -15,6 +14,7 @@ import type {
 } from './types.js';
 // The serial defaults live with the multiplexer that they tune; the config only validates them.
 import { DEFAULT_SERIAL_OPTIONS as SERIAL } from '../bridge/serial/options.js';
+import { packageRoot } from './package.js';
 import { configError, int, isRecord, oneOf, rejectUnknownKeys, str, strList } from './validate.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/virt-webconsole/config.json';
@@ -328,7 +328,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       maxFailures: int('loginRateLimit.maxFailures', rate.maxFailures ?? 5, 1, 1000),
       windowSeconds: int('loginRateLimit.windowSeconds', rate.windowSeconds ?? 300, 1, 86_400),
     },
-    webDir: path.resolve(str('webDir', raw.webDir ?? defaultWebDir())),
+    webDir: path.resolve(str('webDir', raw.webDir ?? path.join(packageRoot(), 'dist', 'web'))),
     logLevel: oneOf<LogLevel>('logLevel', raw.logLevel ?? 'info', [
       'fatal',
       'error',
@@ -469,19 +469,6 @@ function checkProxy(value: string): string {
     );
   }
   return value;
-}
-
-/** dist/web of the package this module belongs to (works from src/ under tsx and from dist/src/). */
-function defaultWebDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) {
-      return path.join(dir, 'dist', 'web');
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve('dist/web');
-    dir = parent;
-  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type ServeDeps } from '../../../src/app/index.js';
 import { COMMANDS, fullUsage } from '../../../src/app/usage.js';
-import { packageVersion } from '../../../src/app/version.js';
+import { packageVersion } from '../../../src/config/index.js';
 import { FLAG_NAMES } from '../../../src/config/index.js';
 import { fakeIo } from './fake-io.js';
 
