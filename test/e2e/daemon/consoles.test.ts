@@ -8,7 +8,7 @@ import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/brows
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
 import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
-import { count, litPixels, termText, waitFor } from '../web/probes.js';
+import { count, expectLiveList, litPixels, termText, waitFor } from '../web/probes.js';
 
 const users = {
   operator: { name: 'alice', password: 'alice-pw', role: 'operator' },
@@ -65,19 +65,8 @@ describe('real daemon, real guests, Chromium', () => {
   it('lists the test domains and shows a started one as running without a reload', async () => {
     const page = await (await browserAs(users.operator)).context.newPage();
     await page.goto(daemon.url + '/');
-    const row = (name: string) => page.locator(`tr[data-name="${name}"]`);
-    await waitFor('main guest listed as running', async () =>
-      (await row(guest.name).innerText()).includes('running'),
-    );
-    await waitFor('spare guest listed as shut off', async () =>
-      (await row(spare.name).innerText()).includes('shut'),
-    );
-    await spare.start();
-    await waitFor('spare guest turns running live', async () =>
-      (await row(spare.name).innerText()).includes('running'),
-    );
+    await expectLiveList(page, guest.name, spare);
     await saveScreenshot(page, 'list.png', true);
-    await spare.destroy();
   });
 
   it('shows the guest VGA text in the noVNC canvas', async () => {

@@ -17,7 +17,7 @@ import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/do
 import { promptFor } from '../../../harness/libvirt/guest.js';
 import { contribSite, startNginx, type RunningNginx } from '../../../harness/nginx.js';
 import { selfSignedCert } from '../../../harness/tls.js';
-import { count, litPixels, termText, waitFor } from '../web/probes.js';
+import { count, expectLiveList, litPixels, termText, waitFor } from '../web/probes.js';
 
 const operator = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
 
@@ -137,22 +137,8 @@ describe('nginx in front (contrib/nginx.conf), TLS, UNIX socket, Chromium', () =
         () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).nextHopProtocol,
       ),
     ).toBe('h2');
-    const row = (name: string) => page.locator(`tr[data-name="${name}"]`);
-    await waitFor('main guest listed as running', async () =>
-      (await row(guest.name).innerText()).includes('running'),
-    );
-    await waitFor('spare guest listed as shut off', async () =>
-      (await row(spare.name).innerText()).includes('shut'),
-    );
     // No reload from here on: only the event stream through nginx can change the rows.
-    await spare.start();
-    await waitFor('spare guest turns running live', async () =>
-      (await row(spare.name).innerText()).includes('running'),
-    );
-    await spare.destroy();
-    await waitFor('spare guest turns shut off live', async () =>
-      (await row(spare.name).innerText()).includes('shut'),
-    );
+    await expectLiveList(page, guest.name, spare);
     await saveScreenshot(page, 'nginx-list.png', false);
   });
 

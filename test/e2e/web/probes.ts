@@ -51,3 +51,23 @@ export function litPixels(page: Page): Promise<number> {
     return lit;
   });
 }
+
+/**
+ * On a list page already loaded: `running` shows as running, `spare` (stopped) as shut off, and
+ * starting then stopping `spare` changes its row without a reload (only the event stream can).
+ */
+export async function expectLiveList(
+  page: Page,
+  running: string,
+  spare: { readonly name: string; start(): Promise<void>; destroy(): Promise<void> },
+): Promise<void> {
+  const row = (name: string) => page.locator(`tr[data-name="${name}"]`);
+  const shows = (name: string, state: string) =>
+    waitFor(`${name} listed as ${state}`, async () => (await row(name).innerText()).includes(state));
+  await shows(running, 'running');
+  await shows(spare.name, 'shut');
+  await spare.start();
+  await shows(spare.name, 'running');
+  await spare.destroy();
+  await shows(spare.name, 'shut');
+}

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWebServer, setUser, UserStore } from '../../../src/http/index.js';
+import { createWebServer, setUser, UserStore, type WebServer } from '../../../src/http/index.js';
 import { ALICE, FakeHub, FakeRegistry, testHttpConfig } from '../../../harness/http-server.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-unix-'));
@@ -23,6 +23,19 @@ function get(socketPath: string, route: string, headers: Record<string, string>)
         resolve(res.statusCode ?? 0);
       })
       .on('error', reject);
+  });
+}
+
+/** A web server on fakes that will listen on `listen` (a UNIX socket). */
+function unixServer(listen: { path: string; group: string | null; mode: number }): WebServer {
+  const registry = new FakeRegistry();
+  return createWebServer({
+    config: testHttpConfig(dir),
+    logger: pino({ level: 'silent' }),
+    registry,
+    hub: new FakeHub(registry),
+    users: new UserStore(path.join(dir, 'users'), 'viewer'),
+    listen: { kind: 'unix', ...listen },
   });
 }
 
@@ -69,29 +82,13 @@ describe('UNIX socket listener', () => {
   it('refuses to replace a file that is not a socket', async () => {
     const file = path.join(dir, 'not-a-socket');
     writeFileSync(file, 'x');
-    const registry = new FakeRegistry();
-    const web = createWebServer({
-      config: testHttpConfig(dir),
-      logger: pino({ level: 'silent' }),
-      registry,
-      hub: new FakeHub(registry),
-      users: new UserStore(path.join(dir, 'users'), 'viewer'),
-      listen: { kind: 'unix', path: file, group: null, mode: 0o660 },
-    });
+    const web = unixServer({ path: file, group: null, mode: 0o660 });
     await expect(web.listen()).rejects.toThrow(/exists and is not a socket/);
   });
 
   it('gives the socket the configured group and mode, so nginx (www-data) may connect', async () => {
     const socketPath = path.join(dir, 'group.sock');
-    const registry = new FakeRegistry();
-    const web = createWebServer({
-      config: testHttpConfig(dir),
-      logger: pino({ level: 'silent' }),
-      registry,
-      hub: new FakeHub(registry),
-      users: new UserStore(path.join(dir, 'users'), 'viewer'),
-      listen: { kind: 'unix', path: socketPath, group: 'www-data', mode: 0o660 },
-    });
+    const web = unixServer({ path: socketPath, group: 'www-data', mode: 0o660 });
     try {
       await web.listen();
       const st = statSync(socketPath);
@@ -106,15 +103,7 @@ describe('UNIX socket listener', () => {
 
   it('refuses an unknown socket group before it listens', async () => {
     const socketPath = path.join(dir, 'nogroup.sock');
-    const registry = new FakeRegistry();
-    const web = createWebServer({
-      config: testHttpConfig(dir),
-      logger: pino({ level: 'silent' }),
-      registry,
-      hub: new FakeHub(registry),
-      users: new UserStore(path.join(dir, 'users'), 'viewer'),
-      listen: { kind: 'unix', path: socketPath, group: 'no-such-group-vwc', mode: 0o660 },
-    });
+    const web = unixServer({ path: socketPath, group: 'no-such-group-vwc', mode: 0o660 });
     await expect(web.listen()).rejects.toThrow(/listen.socketGroup: no group "no-such-group-vwc"/);
     expect(statSync(socketPath, { throwIfNoEntry: false })).toBeUndefined();
   });
