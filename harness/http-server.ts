@@ -6,8 +6,11 @@ import path from 'node:path';
 import { Writable, type Duplex } from 'node:stream';
 import pino from 'pino';
 import { WebSocket as WebSocketClient, type ClientOptions, type WebSocket } from 'ws';
+import { OutputChunk } from '../src/bridge/serial/output.js';
 import type {
   Availability,
+  ClientTransport,
+  SerialClientHandle,
   ConsoleHub,
   ConsoleSession,
   HistoryRead,
@@ -96,6 +99,31 @@ export class FakeHub implements ConsoleHub {
       // Like the real mux: a viewer's input is dropped.
       if (isBinary && session.role === 'operator') ws.send(data, { binary: true });
     });
+  }
+  /** Like attachSerial, for a transport (an SSH channel): hello, then operators' input echoed. */
+  attachSerialClient(
+    vmName: string,
+    index: number,
+    transport: ClientTransport,
+    session: ConsoleSession,
+    options: SerialAttachOptions,
+  ): SerialClientHandle {
+    const availability = this.serialAvailable(vmName, index);
+    if (!availability.ok) throw availability.error;
+    this.attaches.push({ kind: 'serial', vm: vmName, index, session, options });
+    transport.sendText(
+      JSON.stringify({ type: 'hello', user: session.user, role: session.role }),
+      () => undefined,
+    );
+    return {
+      id: `c${this.attaches.length}`,
+      input: (data) => {
+        if (session.role === 'operator') transport.sendBinary(new OutputChunk(data, 0), () => undefined);
+      },
+      control: () => undefined,
+      sendBreak: () => 'the fake hub has no serial source',
+      detach: () => undefined,
+    };
   }
   readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {
     if (!this.serialAvailable(vmName, index).ok) return undefined;

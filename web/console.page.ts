@@ -4,6 +4,7 @@ import type RFB from '@novnc/novnc';
 import { ApiError, getDomain, openEvents } from './lib/api.js';
 import { byId, h, replace, stateBadge } from './lib/dom.js';
 import { consolePath, parseConsolePath } from './lib/paths.js';
+import { actionsFor, powerButtons } from './lib/power.js';
 import { SerialView, type SerialHandle } from './lib/serial-view.js';
 import { showSession } from './lib/session.js';
 import { Tabs } from './lib/tabs.js';
@@ -28,6 +29,8 @@ const notices = byId('notices');
 const panels = byId('panels');
 const nameEl = byId('domain-name');
 const stateEl = byId('domain-state');
+const powerEl = byId('power');
+const stoppedEl = byId('stopped');
 
 function notice(text: string, kind: 'error' | 'info' = 'error'): void {
   replace(notices, h('p', { class: `notice notice-${kind}` }, text));
@@ -71,6 +74,7 @@ class ConsolePage {
   update(item: DomainItem): void {
     this.item = item;
     replace(stateEl, stateBadge(item.state));
+    this.showPower(item);
     if (item.title) nameEl.title = item.title;
     const refs = refsOf(item);
     const same = refs.map(keyOf).join() === this.refs.map(keyOf).join() && this.refs.length > 0;
@@ -91,6 +95,26 @@ class ConsolePage {
     if (this.current) this.tabs.select(this.current);
     for (const { view } of this.views.values()) view.domainState(item.state);
     if (this.refs.length === 0) notice('This VM has no console that can be shown here.', 'info');
+  }
+
+  /**
+   * Power buttons in the header; for a stopped VM that the user may start, a big Start button
+   * where its console would be (the console waits and reconnects once it runs).
+   */
+  private showPower(item: DomainItem): void {
+    const report = (text: string, kind: 'error' | 'info'): void => {
+      notice(text, kind);
+    };
+    replace(powerEl, powerButtons(item, { report }));
+    const startable = actionsFor(item).includes('start');
+    if (startable) {
+      replace(
+        stoppedEl,
+        h('p', {}, `${item.name} is not running.`),
+        powerButtons(item, { report, primary: ['start'] }),
+      );
+    } else replace(stoppedEl);
+    stoppedEl.hidden = !startable;
   }
 
   select(ref: ConsoleRef, push: boolean, focus: boolean): void {

@@ -2,6 +2,7 @@
 import { openEvents } from './lib/api.js';
 import { byId, h, replace, stateBadge } from './lib/dom.js';
 import { consolePath } from './lib/paths.js';
+import { powerButtons } from './lib/power.js';
 import { showSession } from './lib/session.js';
 import type { DomainItem, SourceStatus } from './lib/types.js';
 
@@ -13,6 +14,13 @@ const domains = new Map<string, DomainItem>();
 let sources: readonly SourceStatus[] = [];
 let streamUp = true;
 let loaded = false;
+/** The outcome of the last power action (kept across re-renders until the next one). */
+let actionNote: HTMLElement | null = null;
+
+function report(text: string, kind: 'error' | 'info'): void {
+  actionNote = h('p', { class: `notice notice-${kind}`, 'data-kind': 'action' }, text);
+  render();
+}
 
 function consoleLinks(item: DomainItem): HTMLElement {
   const list = h('ul', { class: 'console-links', 'aria-label': `Consoles of ${item.name}` });
@@ -41,6 +49,7 @@ function row(item: DomainItem): HTMLTableRowElement {
     h('td', { class: 'title', title: item.description ?? undefined }, item.title ?? ''),
     h('td', {}, stateBadge(item.state)),
     h('td', {}, consoleLinks(item)),
+    h('td', { class: 'actions' }, powerButtons(item, { report })),
   );
   return tr;
 }
@@ -61,6 +70,7 @@ function render(): void {
       ),
     ),
     streamUp ? null : h('p', { class: 'notice' }, 'Live updates interrupted; reconnecting…'),
+    actionNote,
   );
   if (!loaded) summary.textContent = 'Loading…';
   else if (sorted.length === 0) summary.textContent = 'No virtual machines found.';

@@ -72,7 +72,7 @@ export class TestDomain {
     await virsh('start', this.name);
   }
 
-  /** Hard stop (the guest has no ACPI shutdown handling worth waiting for). */
+  /** Hard stop: immediate (the guest answers ACPI power-off too, see docs/control.md). */
   async destroy(): Promise<void> {
     await virshQuiet('destroy', this.name);
   }

@@ -5,12 +5,14 @@ import { createLogger } from '../http/index.js';
 import { runCheckConfig } from './check-config.js';
 import { SHUTDOWN_REASON, startDaemon, type DaemonParts } from './daemon.js';
 import { runPasswd } from './passwd.js';
+import { runSshFingerprint } from './ssh-fingerprint.js';
 import { fail, fullUsage, isCommand, parseCommand, UsageError, type CommandIo } from './usage.js';
 import { packageVersion } from '../config/index.js';
 
 export type { CommandIo } from './usage.js';
 export { runPasswd } from './passwd.js';
 export { runCheckConfig } from './check-config.js';
+export { runSshFingerprint } from './ssh-fingerprint.js';
 
 /** What only serve needs from the process. */
 export interface ServeDeps {
@@ -32,6 +34,8 @@ export async function runCli(argv: readonly string[], io: CommandIo, deps: Serve
       return runPasswd(rest, io);
     case 'check-config':
       return runCheckConfig(rest, io);
+    case 'ssh-fingerprint':
+      return runSshFingerprint(rest, io);
     case 'help':
       return runHelp(rest, io);
     case 'version':

@@ -2,9 +2,18 @@
 // shutdown in reverse. The parts are passed in, so tests can run the daemon on fakes.
 import type { Logger } from 'pino';
 import type { ConsoleHub } from '../bridge/types.js';
-import { configWarnings, type Config } from '../config/index.js';
+import { configWarnings, packageVersion, type Config } from '../config/index.js';
+import type { PowerControl } from '../control/index.js';
+import { createMetrics } from '../metrics/index.js';
 import type { VmRegistry } from '../discovery/types.js';
-import { createWebServer, UserStore, type WebServer } from '../http/index.js';
+import {
+  createAccessPolicy,
+  createWebServer,
+  LoginRateLimiter,
+  UserStore,
+  type WebServer,
+} from '../http/index.js';
+import { createSshServer, ensureHostKey, type SshServer } from '../ssh/index.js';
 import { createFirstUser } from './first-user.js';
 import { reloadDaemon, type ReloadResult } from './reload.js';
 
@@ -16,13 +25,22 @@ export interface Discovery {
 
 export interface DaemonParts {
   createDiscovery(config: Config, logger: Logger): Discovery;
-  createHub(config: Config, registry: VmRegistry, logger: Logger): ConsoleHub;
+  createHub(config: Config, registry: VmRegistry, logger: Logger, hooks?: HubHooks): ConsoleHub;
+  /** Power actions (src/control); without it the action route answers 404. */
+  createPower?(config: Config, logger: Logger): PowerControl & { stop(): void };
+}
+
+/** What the daemon asks of the hub it is given (metrics). */
+export interface HubHooks {
+  readonly onSerialResync?: (vmName: string) => void;
 }
 
 export interface Daemon {
   /** `http(s)://host:port` or `unix:/path`. */
   readonly url: string;
   readonly web: WebServer;
+  /** The SSH server's `host:port`, or null when `ssh.listen` is not set. */
+  readonly sshAddress: string | null;
   /** Closes every client with `reason`, releases the consoles, stops discovery. Idempotent. */
   stop(reason: string): Promise<void>;
   /** Applies a re-read config's users file, ACLs and TLS pair (SIGHUP); logs what needs a restart. */
@@ -43,26 +61,102 @@ export async function startDaemon(
   // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
   const users = new UserStore(config.usersFile, config.defaultRole);
   const discovery = parts.createDiscovery(config, logger.child({ part: 'discovery' }));
+  const version = packageVersion();
+  const metrics = config.metrics.enabled
+    ? createMetrics({ maxDomainLabels: config.metrics.maxDomainLabels, version })
+    : null;
+  const power = parts.createPower?.(config, logger.child({ part: 'control' })) ?? null;
+  let unobserve: (() => void) | null = null;
+  // One failed-login counter for both front doors: a guess over SSH counts over HTTP too.
+  const limiter = new LoginRateLimiter(
+    config.loginRateLimit.maxFailures,
+    config.loginRateLimit.windowSeconds * 1000,
+    Date.now,
+    metrics?.login,
+  );
   let hub: ConsoleHub | null = null;
   let web: WebServer;
   let url: string;
+  /** The web server once made: a failure after it (the SSH port taken) must close it. */
+  let built: WebServer | null = null;
+  let ssh: SshServer | null = null;
+  let sshAddress: string | null = null;
   try {
     await discovery.start();
-    hub = parts.createHub(config, discovery.registry, logger.child({ part: 'hub' }));
+    hub = parts.createHub(
+      config,
+      discovery.registry,
+      logger.child({ part: 'hub' }),
+      metrics
+        ? {
+            onSerialResync: (vm) => {
+              metrics.serialResync(vm);
+            },
+          }
+        : {},
+    );
     hub.start();
+    unobserve = metrics?.observe(discovery.registry, hub) ?? null;
+    // The front doors get the hub with every attach counted.
+    const served = metrics ? metrics.instrumentHub(hub) : hub;
     // Throws on unusable TLS files (readable, but not a certificate and key).
     web = createWebServer({
       config,
       logger: logger.child({ part: 'http' }),
       registry: discovery.registry,
-      hub,
+      hub: served,
       users,
+      limiter,
       listen: config.listen,
+      version,
+      ...(power ? { power } : {}),
+      ...(metrics
+        ? {
+            onAction: (action, result) => {
+              metrics.powerAction(action, result);
+            },
+          }
+        : {}),
+      ...(metrics
+        ? {
+            metrics: {
+              token: config.metrics.token,
+              loopbackOnly: config.metrics.loopbackOnly,
+              render: () => metrics.render(),
+            },
+          }
+        : {}),
     });
+    built = web;
     url = await web.listen();
+    if (config.ssh.listen !== null) {
+      const sshLogger = logger.child({ part: 'ssh' });
+      const { key, created } = ensureHostKey(config.stateDir);
+      if (created) sshLogger.warn({ fingerprint: key.fingerprint }, 'ssh host key created');
+      ssh = createSshServer({
+        config: { ...config.ssh, listen: config.ssh.listen },
+        hostKey: key,
+        registry: discovery.registry,
+        hub: served,
+        users,
+        limiter,
+        access: createAccessPolicy(config.users),
+        logger: sshLogger,
+      });
+      sshAddress = await ssh.listen();
+      sshLogger.info({ address: sshAddress, fingerprint: key.fingerprint }, 'ssh listening');
+    }
   } catch (error) {
     // Whatever started must not outlive a failed start (the `virsh event` child, serial sources).
-    for (const step of [() => hub?.stop(SHUTDOWN_REASON), () => discovery.stop(), () => users.close()]) {
+    for (const step of [
+      () => ssh?.shutdown(SHUTDOWN_REASON),
+      () => built?.shutdown(SHUTDOWN_REASON),
+      () => hub?.stop(SHUTDOWN_REASON),
+      () => unobserve?.(),
+      () => power?.stop(),
+      () => discovery.stop(),
+      () => users.close(),
+    ]) {
       try {
         await step();
       } catch (stopError) {
@@ -72,6 +166,7 @@ export async function startDaemon(
     throw error;
   }
   const started = hub;
+  const startedSsh = ssh;
   logger.info({ url, configFile: config.configFile, tls: config.tls !== null }, 'listening');
 
   let stopping: Promise<void> | null = null;
@@ -81,7 +176,11 @@ export async function startDaemon(
       // Each step runs even when the one before failed: sources must be released regardless.
       const steps: [string, () => Promise<void> | void][] = [
         ['http', () => web.shutdown(reason)],
+        // Sessions are told why and closed before the hub lets go of the serial sources.
+        ['ssh', () => startedSsh?.shutdown(reason)],
         ['hub', () => started.stop(reason)],
+        ['metrics', () => unobserve?.()],
+        ['control', () => power?.stop()],
         ['discovery', () => discovery.stop()],
         ['users', () => users.close()],
       ];
@@ -97,6 +196,6 @@ export async function startDaemon(
     return stopping;
   };
   const reload = (next: Config): ReloadResult =>
-    reloadDaemon(config, next, { web, users }, logger.child({ part: 'reload' }));
-  return { url, web, stop, reload };
+    reloadDaemon(config, next, { web, users, ssh: startedSsh }, logger.child({ part: 'reload' }));
+  return { url, web, sshAddress, stop, reload };
 }

@@ -1,7 +1,8 @@
 // The real parts of the daemon: discovery (src/discovery) and the console hub (src/bridge),
 // configured from Config.
 import { createConsoleHub } from '../bridge/index.js';
-import { createDiscovery } from '../discovery/index.js';
+import { createPowerControl } from '../control/index.js';
+import { createDiscovery, createVirshRunner } from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
 import { filterRegistry } from './filter-registry.js';
 
@@ -20,11 +21,22 @@ export const realParts: DaemonParts = {
       stop: () => discovery.stop(),
     };
   },
-  createHub: (config, registry, logger) =>
+  createHub: (config, registry, logger, hooks) =>
     createConsoleHub({
       registry,
       logger,
+      ...(hooks?.onSerialResync ? { onSerialResync: hooks.onSerialResync } : {}),
       serial: { ...config.serial },
       vncOptions: { maxViewersPerVm: config.vnc.maxViewersPerVm, maxFrameBytes: 1024 * 1024 },
     }),
+  createPower: (config) => {
+    // A runner of its own (same code as discovery's): its cancel-on-stop ends actions under way.
+    const virsh = createVirshRunner({ uri: config.libvirt.uri });
+    return {
+      ...createPowerControl({ virsh }),
+      stop: () => {
+        virsh.cancelAll();
+      },
+    };
+  },
 };

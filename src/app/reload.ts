@@ -4,7 +4,8 @@
 // named in the log as needing a restart, never half-applied. A broken new config changes nothing.
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { UserStore, WebServer } from '../http/index.js';
+import { createAccessPolicy, type UserStore, type WebServer } from '../http/index.js';
+import type { SshServer } from '../ssh/index.js';
 
 export interface ReloadResult {
   /** What took effect: `usersFile` (re-read), `users` (ACLs), `tls`. */
@@ -21,7 +22,7 @@ const LIVE_KEYS = new Set<keyof Config>(['users', 'tls', 'configFile']);
 export function reloadDaemon(
   current: Config,
   next: Config,
-  parts: { readonly web: WebServer; readonly users: UserStore },
+  parts: { readonly web: WebServer; readonly users: UserStore; readonly ssh?: SshServer | null },
   logger: Logger,
 ): ReloadResult {
   const applied: string[] = [];
@@ -43,6 +44,7 @@ export function reloadDaemon(
     });
   attempt('users', () => {
     parts.web.http.setUsers(next.users);
+    parts.ssh?.setAccess(createAccessPolicy(next.users));
   });
   if ((current.tls === null) !== (next.tls === null)) restartNeeded.push('tls');
   else if (next.tls !== null) {

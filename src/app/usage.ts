@@ -101,6 +101,20 @@ export const COMMANDS = {
     flags: SETTING_FLAGS,
     operands: [0, 0],
   },
+  'ssh-fingerprint': {
+    synopsis: 'ssh-fingerprint [--config FILE] [--state-dir DIR]',
+    listed: 'ssh-fingerprint',
+    summary: "print the SSH host key's fingerprint and public key",
+    about:
+      "Prints the SSH host key's fingerprint (as `ssh-keygen -l` and OpenSSH's first-connection\n" +
+      'prompt show it) and its public key, for a known_hosts line. The key is\n' +
+      '<stateDir>/ssh_host_ed25519_key, made by serve on its first start with ssh.listen set.',
+    flags: {
+      config: flag(CONFIG_FLAG),
+      'state-dir': flag(FLAGS['state-dir'], { env: envOf(FLAGS['state-dir'].path) }),
+    },
+    operands: [0, 0],
+  },
   help: {
     synopsis: 'help [command]',
     listed: 'help [command]',

@@ -3,6 +3,7 @@
 // (a log, a key) fails that test until the unit allows it.
 import path from 'node:path';
 import type { Config } from '../config/index.js';
+import { hostKeyPath } from '../ssh/index.js';
 import { INITIAL_PASSWORD_FILE } from './first-user.js';
 
 export function writePaths(config: Pick<Config, 'usersFile' | 'stateDir' | 'listen'>): string[] {
@@ -10,6 +11,9 @@ export function writePaths(config: Pick<Config, 'usersFile' | 'stateDir' | 'list
     // First start, and `virt-webconsole passwd` (a temporary file beside it, then a rename).
     config.usersFile,
     path.join(config.stateDir, INITIAL_PASSWORD_FILE),
+    // The SSH host key, made on the first start with ssh.listen set (listed either way: turning
+    // SSH on later must not need a new unit).
+    hostKeyPath(config.stateDir),
     ...(config.listen.kind === 'unix' ? [config.listen.path] : []),
   ];
 }

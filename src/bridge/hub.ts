@@ -24,6 +24,8 @@ export interface ConsoleHubDeps {
   /** The VNC bridge; built from `vncOptions` when not given. */
   readonly vnc?: VncBridgeLike;
   readonly vncOptions?: { readonly maxViewersPerVm: number; readonly maxFrameBytes: number };
+  /** Told each slow serial client resync, with the VM's name (metrics). */
+  readonly onSerialResync?: (vmName: string) => void;
 }
 
 export interface ConsoleHubHandle extends ConsoleHub {
@@ -42,6 +44,7 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
     logger: logger.child({ component: 'serial' }),
     ...(deps.serial ? { options: deps.serial } : {}),
     ...(deps.serialConnector ? { connector: deps.serialConnector } : {}),
+    ...(deps.onSerialResync ? { onResync: deps.onSerialResync } : {}),
   });
   const vnc: VncBridgeLike =
     deps.vnc ??
@@ -79,6 +82,9 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       options: SerialAttachOptions,
     ): void {
       serial.attach(ws, socket, vmName, index, session, options);
+    },
+    attachSerialClient(vmName, index, transport, session, options) {
+      return serial.attachClient(vmName, index, transport, session, options);
     },
     readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {
       return serial.read(vmName, index, from, max);

@@ -3,6 +3,8 @@
 export { createConsoleHub, type ConsoleHubDeps, type ConsoleHubHandle, type VncBridgeLike } from './hub.js';
 export type {
   Availability,
+  ClientTransport,
+  SerialClientHandle,
   ConsoleHub,
   ConsoleSession,
   HistoryRead,

@@ -4,6 +4,10 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { VwcError } from '../errors/index.js';
+import type { ClientTransport } from './serial/client.js';
+import type { SerialClientHandle } from './serial/mux.js';
+
+export type { ClientTransport, SerialClientHandle };
 
 /** `viewer`: serial read-only, VNC view-only (enforced by the bridges). `operator`: may type. */
 export type Role = 'viewer' | 'operator';
@@ -53,6 +57,18 @@ export interface ConsoleHub {
     session: ConsoleSession,
     options: SerialAttachOptions,
   ): void;
+  /**
+   * Attaches a serial client that is not a WebSocket (an SSH channel) through its own transport:
+   * the same mux, history, roles, write lock and presence as the browser's. Throws a VwcError
+   * when the console cannot take it (the serialAvailable answer).
+   */
+  attachSerialClient(
+    vmName: string,
+    index: number,
+    transport: ClientTransport,
+    session: ConsoleSession,
+    options: SerialAttachOptions,
+  ): SerialClientHandle;
   /** History of serial console `index`, for GET …/serial/:n/history. */
   readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined;
   vncAvailable(vmName: string): Availability;

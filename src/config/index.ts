@@ -5,12 +5,17 @@ export type {
   DiscoveryMode,
   ListenAddress,
   LogLevel,
+  MetricsConfig,
   SlowClientPolicy,
+  SshConfig,
   UserPolicy,
 } from './types.js';
 export {
   loadConfig,
   parseListen,
+  parseSshListen,
+  DEFAULT_SSH_PORT,
+  DEFAULT_AUTHORIZED_KEYS,
   DEFAULT_CONFIG_FILE,
   DEFAULT_USERS_FILE,
   DEFAULT_STATE_DIR,

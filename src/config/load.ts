@@ -9,7 +9,9 @@ import type {
   DiscoveryMode,
   ListenAddress,
   LogLevel,
+  MetricsConfig,
   SlowClientPolicy,
+  SshConfig,
   UserPolicy,
 } from './types.js';
 // The serial defaults live with the multiplexer that they tune; the config only validates them.
@@ -20,6 +22,8 @@ import { configError, int, isRecord, oneOf, rejectUnknownKeys, str, strList } fr
 export const DEFAULT_CONFIG_FILE = '/etc/virt-webconsole/config.json';
 export const DEFAULT_USERS_FILE = '/etc/virt-webconsole/users';
 export const DEFAULT_STATE_DIR = '/var/lib/virt-webconsole';
+export const DEFAULT_SSH_PORT = 2222;
+export const DEFAULT_AUTHORIZED_KEYS = '/etc/virt-webconsole/authorized_keys/%u';
 
 /** Environment variable → dotted setting path. */
 export const ENV_VARS: Readonly<Record<string, string>> = {
@@ -38,6 +42,7 @@ export const ENV_VARS: Readonly<Record<string, string>> = {
   VWC_ALLOWED_ORIGINS: 'allowedOrigins',
   VWC_TRUSTED_PROXIES: 'trustedProxies',
   VWC_TICKET_TTL_SECONDS: 'ticketTtlSeconds',
+  VWC_SSH_LISTEN: 'ssh.listen',
   VWC_WEB_DIR: 'webDir',
   VWC_LOG_LEVEL: 'logLevel',
 };
@@ -136,6 +141,12 @@ export const FLAGS = {
     multiple: true,
     arg: 'ADDR',
     help: 'IP, CIDR or unix (a UNIX-socket peer) whose X-Forwarded-For is believed',
+  },
+  'ssh-listen': {
+    path: 'ssh.listen',
+    multiple: false,
+    arg: 'ADDR',
+    help: `serve serial consoles over SSH on HOST:PORT, HOST (port ${DEFAULT_SSH_PORT}) or a port (loopback); default off`,
   },
   'web-dir': {
     path: 'webDir',
@@ -247,12 +258,14 @@ const TOP_KEYS = [
   'discovery',
   'serial',
   'vnc',
+  'ssh',
   'allowedOrigins',
   'trustedProxies',
   'ticketTtlSeconds',
   'loginRateLimit',
   'webDir',
   'logLevel',
+  'metrics',
 ] as const;
 
 function section(
@@ -321,6 +334,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       coalesceMs: int('serial.coalesceMs', serial.coalesceMs ?? SERIAL.coalesceMs, 0, 1000),
     },
     vnc: { maxViewersPerVm: int('vnc.maxViewersPerVm', vnc.maxViewersPerVm ?? 16, 1, 1000) },
+    ssh: parseSsh(raw),
     allowedOrigins: strList('allowedOrigins', raw.allowedOrigins ?? []).map(parseOrigin),
     trustedProxies: strList('trustedProxies', raw.trustedProxies ?? []).map(checkProxy),
     ticketTtlSeconds: int('ticketTtlSeconds', raw.ticketTtlSeconds ?? 30, 1, 3600),
@@ -338,8 +352,80 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       'trace',
       'silent',
     ]),
+    metrics: parseMetrics(raw),
     configFile,
   };
+}
+
+function parseMetrics(raw: Record<string, unknown>): MetricsConfig {
+  const metrics = section(raw, 'metrics', ['enabled', 'token', 'loopbackOnly', 'maxDomainLabels']);
+  const bool = (key: string, value: unknown): boolean => {
+    if (typeof value !== 'boolean')
+      throw configError(`metrics.${key}`, `expected true or false, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  const token =
+    metrics.token === undefined || metrics.token === null ? null : str('metrics.token', metrics.token);
+  if (token !== null && !/^[\x21-\x7e]{16,}$/.test(token)) {
+    throw configError(
+      'metrics.token',
+      'expected at least 16 printable characters without spaces (e.g. `openssl rand -hex 24`)',
+    );
+  }
+  const loopbackOnly = bool('loopbackOnly', metrics.loopbackOnly ?? true);
+  if (token === null && !loopbackOnly) {
+    throw configError(
+      'metrics',
+      'loopbackOnly false needs a token: set metrics.token, or keep loopbackOnly true',
+    );
+  }
+  return {
+    enabled: bool('enabled', metrics.enabled ?? true),
+    token,
+    loopbackOnly,
+    maxDomainLabels: int('metrics.maxDomainLabels', metrics.maxDomainLabels ?? 50, 0, 10_000),
+  };
+}
+
+function parseSsh(raw: Record<string, unknown>): SshConfig {
+  const ssh = section(raw, 'ssh', [
+    'listen',
+    'authorizedKeys',
+    'idleTimeoutSeconds',
+    'maxSessionsPerUser',
+    'historyBytes',
+  ]);
+  const authorizedKeys = str('ssh.authorizedKeys', ssh.authorizedKeys ?? DEFAULT_AUTHORIZED_KEYS);
+  // One file for everybody would let any listed key log in as any user.
+  if (!authorizedKeys.includes('%u')) {
+    throw configError(
+      'ssh.authorizedKeys',
+      `the path must hold %u (the user name), e.g. ${DEFAULT_AUTHORIZED_KEYS}, got ${JSON.stringify(authorizedKeys)}`,
+    );
+  }
+  return {
+    listen: ssh.listen === undefined || ssh.listen === null ? null : parseSshListen(ssh.listen),
+    authorizedKeys: path.resolve(authorizedKeys),
+    idleTimeoutSeconds: int('ssh.idleTimeoutSeconds', ssh.idleTimeoutSeconds ?? 3600, 0, 7 * 86_400),
+    maxSessionsPerUser: int('ssh.maxSessionsPerUser', ssh.maxSessionsPerUser ?? 8, 1, 10_000),
+    historyBytes: int('ssh.historyBytes', ssh.historyBytes ?? 64 * 1024, 0, 64 * 1024 * 1024),
+  };
+}
+
+/** `host:port`, `[v6]:port`, a bare port (loopback), or a host alone (port 2222). */
+export function parseSshListen(value: unknown): { host: string; port: number } {
+  const text = str('ssh.listen', value);
+  const hostOnly = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))$/.exec(text);
+  if (hostOnly && !/^\d+$/.test(text)) return { host: hostOnly[1] || hostOnly[2]!, port: DEFAULT_SSH_PORT };
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65_535 || text.startsWith('unix:')) {
+    throw configError(
+      'ssh.listen',
+      `expected host:port (0.0.0.0:${DEFAULT_SSH_PORT}, [::]:${DEFAULT_SSH_PORT}), a host, or a port, got ${JSON.stringify(text)}`,
+    );
+  }
+  return { host: match[1] || match[2] || '127.0.0.1', port };
 }
 
 function parseListenSection(raw: Record<string, unknown>): ListenAddress {

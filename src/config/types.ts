@@ -24,6 +24,32 @@ export interface UserPolicy {
   readonly domains?: readonly string[];
 }
 
+/** The SSH front door (src/ssh): serial consoles for `ssh -p 2222 alice@host web1`. */
+export interface SshConfig {
+  /** Where the SSH server listens; null (the default) = no SSH server. */
+  readonly listen: { readonly host: string; readonly port: number } | null;
+  /** Each user's authorized_keys file: a path with `%u` standing for the user name. */
+  readonly authorizedKeys: string;
+  /** A session whose user typed nothing for this long is closed (0 = never). */
+  readonly idleTimeoutSeconds: number;
+  /** Open SSH console sessions per user; more are refused. */
+  readonly maxSessionsPerUser: number;
+  /** History replayed on attach, at most (0 = none; `--no-history` after the name skips it). */
+  readonly historyBytes: number;
+}
+
+/** `GET /metrics` (src/metrics): who may scrape, and how many domains get labels of their own. */
+export interface MetricsConfig {
+  /** Serve /metrics at all (default true). */
+  readonly enabled: boolean;
+  /** Require `Authorization: Bearer <token>` (default null: none). */
+  readonly token: string | null;
+  /** Only loopback TCP peers may scrape (default true; also with a token when set). */
+  readonly loopbackOnly: boolean;
+  /** Domains with per-domain series; the rest are summed under domain="_other" (0 = none). */
+  readonly maxDomainLabels: number;
+}
+
 export interface Config {
   readonly listen: ListenAddress;
   readonly tls: { readonly cert: string; readonly key: string } | null;
@@ -52,6 +78,7 @@ export interface Config {
     readonly coalesceMs: number;
   };
   readonly vnc: { readonly maxViewersPerVm: number };
+  readonly ssh: SshConfig;
   /** Extra Origins (scheme://host[:port]) a WebSocket upgrade may come from besides the Host. */
   readonly allowedOrigins: readonly string[];
   /** Addresses or CIDRs whose X-Forwarded-For / X-Forwarded-Proto are believed. */
@@ -61,6 +88,7 @@ export interface Config {
   /** Built browser pages (list.html, console.html, assets). */
   readonly webDir: string;
   readonly logLevel: LogLevel;
+  readonly metrics: MetricsConfig;
   /** The file that was read, or null when none existed at the default path. */
   readonly configFile: string | null;
 }

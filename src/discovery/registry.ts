@@ -26,7 +26,7 @@ export function diffVm(previous: Vm, next: Vm): VmChange[] {
   if (!isDeepStrictEqual(previous.serials, next.serials)) changes.push('serials');
   if (!isDeepStrictEqual(previous.vnc, next.vnc)) changes.push('vnc');
   if (!isDeepStrictEqual(previous.graphics, next.graphics)) changes.push('graphics');
-  const meta = ['uuid', 'title', 'description', 'source', 'persistent'] as const;
+  const meta = ['uuid', 'title', 'description', 'source', 'persistent', 'qmp'] as const;
   if (meta.some((key) => previous[key] !== next[key])) changes.push('meta');
   return changes;
 }

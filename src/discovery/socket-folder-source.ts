@@ -165,8 +165,12 @@ export class SocketFolderSource implements VmSource {
   private async scan(): Promise<void> {
     const byVm = await this.collect();
     const vms = await mapLimit([...byVm.entries()], 8, async ([name, sockets]): Promise<Vm> => {
-      // One probe per VM: its VNC socket (multi-client) when it has one, else its first serial.
-      const target = sockets.find((s) => s.role.kind === 'vnc') ?? sockets[0]!;
+      // One probe per VM: its VNC socket (multi-client) when it has one, else its first serial
+      // (its QMP socket only when it has nothing else: QMP serves one client at a time).
+      const target =
+        sockets.find((s) => s.role.kind === 'vnc') ??
+        sockets.find((s) => s.role.kind === 'serial') ??
+        sockets[0]!;
       return vmFromSockets(name, sockets, STATE_OF[await this.probe(target.path)]);
     });
     this.sink?.replaceAll(vms);

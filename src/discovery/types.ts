@@ -89,6 +89,11 @@ export interface Vm {
   readonly vnc: VncEndpoint | null;
   readonly graphics: readonly GraphicsDevice[];
   readonly serials: readonly SerialEndpoint[];
+  /**
+   * A QMP monitor socket the daemon may send power actions to (a socket-folder VM's NAME.qmp);
+   * absent or null = none (libvirt domains are controlled through virsh).
+   */
+  readonly qmp?: string | null;
 }
 
 /** What changed between two versions of a Vm, for `vm-changed` listeners. */

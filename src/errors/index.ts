@@ -98,6 +98,48 @@ export const ERRORS = {
     ws: 4205,
     summary: 'The VNC security type chosen is not None or VNC password (e.g. VeNCrypt/TLS, SASL).',
   },
+  // -- ssh (src/ssh)
+  VWC_ERR_SSH_HOST_KEY: {
+    http: 500,
+    ws: 1011,
+    summary:
+      'The SSH host key in the state folder is unreadable or not an ed25519 key; move it away to have a new one made.',
+  },
+  VWC_ERR_SSH_SESSION_LIMIT: {
+    http: 429,
+    ws: 4300,
+    summary: 'The user has as many SSH console sessions open as ssh.maxSessionsPerUser allows.',
+  },
+  VWC_ERR_SSH_COMMAND: {
+    http: 400,
+    ws: 4301,
+    summary:
+      'The SSH command is not a console name such as web1, web1/serial1 or web1:1 (nothing else runs).',
+  },
+  VWC_ERR_SSH_IDLE: {
+    http: 408,
+    ws: 4302,
+    summary: 'The SSH session sent no input for ssh.idleTimeoutSeconds and was closed.',
+  },
+  // -- control (src/control): power actions
+  VWC_ERR_ACTION_CONFLICT: {
+    http: 409,
+    ws: 4400,
+    summary:
+      "libvirt or QEMU refused the power action in the VM's state; the message is theirs (e.g. domain is not running).",
+  },
+  VWC_ERR_ACTION_UNSUPPORTED: {
+    http: 409,
+    ws: 4401,
+    summary:
+      'The VM cannot do this power action (a socket-folder VM without a NAME.qmp socket, or start/reboot of one).',
+  },
+  VWC_ERR_ACTION_FAILED: {
+    http: 502,
+    ws: 1011,
+    summary:
+      'The power action could not be sent (QMP socket unreachable, or an unexpected libvirt error); see the log.',
+  },
   // -- http (src/http, src/config)
   VWC_ERR_AUTH_REQUIRED: {
     http: 401,

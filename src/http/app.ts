@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ConsoleHub } from '../bridge/types.js';
+import type { PowerAction, PowerControl } from '../control/index.js';
 import type { Config } from '../config/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { VwcError, isVwcError } from '../errors/index.js';
@@ -15,6 +16,7 @@ import type { UserStore } from './auth/users.js';
 import { createClientResolver, originAllowed } from './client.js';
 import { securityHeaders } from './headers.js';
 import { safeUrl } from './log.js';
+import { metricsHandler, type MetricsEndpoint } from './metrics.js';
 import { sendError } from './respond.js';
 import { apiRouter } from './routes/api.js';
 import { eventsHandler } from './routes/events.js';
@@ -32,6 +34,11 @@ export interface HttpDeps {
   readonly registry: VmRegistry;
   readonly hub: ConsoleHub;
   readonly users: UserStore;
+  /**
+   * Failed logins per address; pass one to share it with another front door (the SSH server),
+   * so a guess over SSH counts against the same address over HTTP. Made here when absent.
+   */
+  readonly limiter?: LoginRateLimiter;
   /** Clock for tickets and the rate limiter (ms). */
   readonly now?: () => number;
   readonly heartbeatMs?: number;
@@ -39,6 +46,14 @@ export interface HttpDeps {
   readonly pingIntervalMs?: number;
   /** Unsent bytes past which an event stream is cut (default 1 MiB; the page reconnects). */
   readonly eventsMaxBufferedBytes?: number;
+  /** Power actions (src/control); without them the action route answers 404. */
+  readonly power?: PowerControl;
+  /** Told each power action's outcome (metrics). */
+  readonly onAction?: (action: PowerAction, result: 'ok' | 'error') => void;
+  /** `GET /metrics` (outside Basic auth, with its own access rule); absent = no such route. */
+  readonly metrics?: MetricsEndpoint;
+  /** The daemon's version for /api/version and /healthz; default `unknown`. */
+  readonly version?: string;
 }
 
 export interface HttpApp {
@@ -60,11 +75,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   const now = deps.now ?? Date.now;
   const clientOf = createClientResolver(config.trustedProxies);
   const tickets = new TicketStore(config.ticketTtlSeconds * 1000, now);
-  const limiter = new LoginRateLimiter(
-    config.loginRateLimit.maxFailures,
-    config.loginRateLimit.windowSeconds * 1000,
-    now,
-  );
+  const limiter =
+    deps.limiter ??
+    new LoginRateLimiter(config.loginRateLimit.maxFailures, config.loginRateLimit.windowSeconds * 1000, now);
   let accessPolicy = createAccessPolicy(config.users);
   const auth = new Authenticator({
     users: deps.users,
@@ -97,10 +110,13 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     next();
   });
   // Open to load balancers; says nothing but whether the daemon is up.
+  const version = deps.version ?? 'unknown';
   app.get('/healthz', (_req, res) => {
     res.setHeader('cache-control', 'no-store');
-    res.status(shuttingDown ? 503 : 200).json({ status: shuttingDown ? 'shutting-down' : 'ok' });
+    res.status(shuttingDown ? 503 : 200).json({ status: shuttingDown ? 'shutting-down' : 'ok', version });
   });
+  // Prometheus scrapes with a bearer token or from loopback, not with a user's Basic login.
+  if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics));
   app.use(auth.middleware());
   // State-changing requests from a browser must come from our own pages.
   app.use((req, res, next) => {
@@ -124,7 +140,18 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       streams,
     }),
   );
-  app.use('/api', apiRouter({ registry, hub, tickets, logger }));
+  app.use(
+    '/api',
+    apiRouter({
+      registry,
+      hub,
+      tickets,
+      logger,
+      version,
+      ...(deps.power ? { power: deps.power } : {}),
+      ...(deps.onAction ? { onAction: deps.onAction } : {}),
+    }),
+  );
   app.use(pagesRouter(config.webDir));
   app.use(() => {
     throw new VwcError('VWC_ERR_NOT_FOUND', 'not found');

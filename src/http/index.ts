@@ -10,5 +10,6 @@ export {
 } from './auth/password-check.js';
 export { ensureUsersFile, setUser, parseUsersFile, BCRYPT_COST } from './auth/htpasswd.js';
 export { createLogger, safeUrl, REDACT_PATHS } from './log.js';
-export { globToRegExp, type Principal } from './access.js';
+export { globToRegExp, createAccessPolicy, type AccessPolicy, type Principal } from './access.js';
+export { LoginRateLimiter } from './auth/rate-limit.js';
 export type { DomainItem } from './views.js';

@@ -1,6 +1,7 @@
 // The JSON shape of a domain for the API and the event stream (docs/interfaces.md). Only data
 // the page needs: no socket paths, no pty paths, no ports.
 import type { ConsoleHub } from '../bridge/types.js';
+import { supportedActions, type PowerAction } from '../control/index.js';
 import type { Vm } from '../discovery/types.js';
 import type { Principal } from './access.js';
 
@@ -21,6 +22,11 @@ export interface DomainItem {
     readonly unsupportedGraphics: readonly string[];
   };
   readonly access: { readonly role: Principal['role']; readonly canType: boolean };
+  /**
+   * Power actions this user may ask for on this VM, whatever its state (the pages pick the ones
+   * that fit the state): none for viewers, and none for a VM without libvirt or a QMP socket.
+   */
+  readonly actions: readonly PowerAction[];
 }
 
 export function domainItem(vm: Vm, principal: Principal, hub: ConsoleHub): DomainItem {
@@ -41,6 +47,7 @@ export function domainItem(vm: Vm, principal: Principal, hub: ConsoleHub): Domai
       unsupportedGraphics: vm.graphics.filter((g) => !g.supported).map((g) => g.type),
     },
     access: { role: principal.role, canType: principal.role === 'operator' },
+    actions: principal.role === 'operator' ? supportedActions(vm) : [],
   };
 }
 

@@ -7,7 +7,8 @@ import type { Vm, VmChange, VmRegistry } from '../../discovery/types.js';
 import { VwcError } from '../../errors/index.js';
 import type { Availability, ConsoleSession, HistoryRead, SerialAttachOptions } from '../types.js';
 import { connectSerial, type SerialConnector } from '../upstream/index.js';
-import { SerialMux } from './mux.js';
+import type { ClientTransport } from './client.js';
+import { SerialMux, type SerialClientHandle } from './mux.js';
 import { serialOptions, type SerialOptions } from './options.js';
 import { attachWebSocket, closeWithError } from './ws-adapter.js';
 
@@ -17,6 +18,8 @@ export interface SerialConsolesDeps {
   readonly options?: Partial<SerialOptions>;
   /** Defaults to the real pty/socket/websocket connectors. */
   readonly connector?: SerialConnector;
+  /** Told each slow-client resync, with the VM's name (metrics). */
+  readonly onResync?: (vmName: string) => void;
 }
 
 export class SerialConsoles {
@@ -24,6 +27,7 @@ export class SerialConsoles {
   private readonly registry: VmRegistry;
   private readonly logger: Logger;
   private readonly connector: SerialConnector;
+  private readonly onResync: ((vmName: string) => void) | undefined;
   private readonly muxes = new Map<string, SerialMux[]>();
   private started = false;
 
@@ -32,6 +36,7 @@ export class SerialConsoles {
     this.logger = deps.logger;
     this.options = serialOptions(deps.options);
     this.connector = deps.connector ?? connectSerial;
+    this.onResync = deps.onResync;
   }
 
   start(): void {
@@ -112,6 +117,24 @@ export class SerialConsoles {
     attachWebSocket(mux, ws, socket, session, options, this.options, this.logger);
   }
 
+  /**
+   * Attaches a client that is not a WebSocket (an SSH channel) through its own transport.
+   * Throws the availability error (VwcError) when the console cannot take it.
+   */
+  attachClient(
+    vmName: string,
+    index: number,
+    transport: ClientTransport,
+    session: ConsoleSession,
+    options: SerialAttachOptions,
+  ): SerialClientHandle {
+    const availability = this.available(vmName, index);
+    if (!availability.ok) throw availability.error;
+    const mux = this.mux(vmName, index);
+    if (!mux) throw new VwcError('VWC_ERR_INTERNAL', 'no serial mux');
+    return mux.attach(transport, session, options);
+  }
+
   read(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {
     return this.mux(vmName, index)?.read(from, max);
   }
@@ -147,6 +170,7 @@ export class SerialConsoles {
           options: this.options,
           connector: this.connector,
           logger: this.logger.child({ vm: vm.name, serial: index }),
+          ...(this.onResync ? { onResync: () => this.onResync?.(vm.name) } : {}),
         }),
       );
     }

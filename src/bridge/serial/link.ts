@@ -68,6 +68,13 @@ export class UpstreamLink {
     this.want(null);
   }
 
+  /** Sends a serial break; false when there is no upstream or it cannot carry one. */
+  sendBreak(): boolean {
+    if (!this.upstream?.sendBreak) return false;
+    this.upstream.sendBreak();
+    return true;
+  }
+
   /** Bytes the kernel surely holds while reading is paused (0 without an upstream). */
   get holdBytes(): number {
     return this.upstream?.holdBytes ?? 0;

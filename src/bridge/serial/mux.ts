@@ -41,6 +41,8 @@ export interface SerialMuxDeps {
   readonly logger: Logger;
   /** Milliseconds on a monotonic clock (the coalescing window); performance.now by default. */
   readonly now?: () => number;
+  /** Told each time a slow client is resynced past bytes it missed (metrics). */
+  readonly onResync?: () => void;
 }
 
 export interface SerialMuxStats {
@@ -61,6 +63,11 @@ export interface SerialClientHandle {
   /** Console input (binary frame) from the client. */
   input(data: Buffer): void;
   control(message: ClientMessage): void;
+  /**
+   * Sends a serial break for this client, under the same rules as its input (operators only,
+   * taking a free write lock); null when sent, else why not (for the client to show).
+   */
+  sendBreak(): string | null;
   /** The connection is gone. */
   detach(): void;
 }
@@ -85,7 +92,10 @@ export class SerialMux {
   private source: SerialSource | null = null;
   private closed = false;
 
+  private readonly onResync: (() => void) | undefined;
+
   constructor(deps: SerialMuxDeps) {
+    this.onResync = deps.onResync;
     this.vmName = deps.vmName;
     this.index = deps.index;
     this.options = deps.options;
@@ -249,6 +259,7 @@ export class SerialMux {
       control: (message) => {
         this.control(client, message);
       },
+      sendBreak: () => this.sendBreak(client),
       detach: () => {
         this.detach(client);
       },
@@ -364,7 +375,10 @@ export class SerialMux {
     client.allowance = 0;
     const from = client.offset;
     client.offset = end;
-    if (from < end) this.gap(client, from, end, 'slow-client');
+    if (from < end) {
+      this.onResync?.();
+      this.gap(client, from, end, 'slow-client');
+    }
     this.sendDeferred(client);
   }
 
@@ -393,6 +407,19 @@ export class SerialMux {
     }
     this.link.write(data);
     this.output.inputSent();
+  }
+
+  private sendBreak(client: SerialClient): string | null {
+    if (client.closed) return 'detached';
+    if (client.role !== 'operator') return 'viewers cannot send a break';
+    if (this.lockHolder === null) this.setLock(client);
+    if (this.lockHolder !== client)
+      return `the write lock is held by ${this.lockHolder?.user ?? 'another client'}`;
+    if (!this.link.connected) return 'the serial source is not connected';
+    if (!this.link.sendBreak()) {
+      return `this serial source (${this.source?.kind ?? 'unknown'}) cannot carry a break; a telnet socket chardev can`;
+    }
+    return null;
   }
 
   private control(client: SerialClient, message: ClientMessage): void {

@@ -5,7 +5,7 @@ import type { SerialSource } from '../../discovery/types.js';
 import { connectPty } from './pty.js';
 import { connectQemuWebsocket } from './qemu-websocket.js';
 import { connectStream, describeTarget, socketUpstream } from './socket.js';
-import { TelnetDecoder, telnetEncode } from './telnet.js';
+import { TELNET_BREAK, TelnetDecoder, telnetEncode } from './telnet.js';
 import type { SerialUpstream, UpstreamHandlers } from './types.js';
 
 export type { SerialUpstream, StreamTarget, UpstreamHandlers } from './types.js';
@@ -56,7 +56,9 @@ export const connectSerial: SerialConnector = async (source, handlers) => {
         if (data.length > 0) handlers.data(data);
       });
       const description = `${telnet ? 'telnet ' : ''}${describeTarget(target)}`;
-      return socketUpstream(socket, description, handlers, telnet ? telnetEncode : undefined);
+      return telnet
+        ? socketUpstream(socket, description, handlers, telnetEncode, TELNET_BREAK)
+        : socketUpstream(socket, description, handlers);
     }
     case 'unsupported':
       throw new Error(`serial type ${source.type} cannot be attached`);

@@ -79,6 +79,8 @@ export function socketUpstream(
   description: string,
   handlers: UpstreamHandlers,
   encode: (data: Buffer) => Buffer = (data) => data,
+  /** What the socket takes as a serial break (telnet's IAC BREAK); null: it has none. */
+  breakBytes: Buffer | null = null,
 ): SerialUpstream {
   let done = false;
   const finish = (error: Error | null): void => {
@@ -110,5 +112,12 @@ export function socketUpstream(
     close: () => {
       socket.destroy();
     },
+    ...(breakBytes
+      ? {
+          sendBreak: () => {
+            socket.write(breakBytes);
+          },
+        }
+      : {}),
   };
 }

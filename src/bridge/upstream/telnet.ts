@@ -10,6 +10,8 @@
 // No answers are sent: QEMU does not wait for any, and the modes it proposes are what a serial
 // console wants.
 const IAC = 0xff;
+/** IAC BREAK: QEMU's telnet server turns it into a break on the guest's UART (magic SysRq). */
+export const TELNET_BREAK = Buffer.of(IAC, 0xf3);
 /** WILL, WONT, DO, DONT (251–254): followed by one option byte. */
 const FIRST_OPTION_VERB = 0xfb;
 

@@ -25,6 +25,11 @@ export interface SerialUpstream {
    */
   pause(): void;
   resume(): void;
+  /**
+   * Sends a serial break, when the source can carry one (QEMU turns telnet's IAC BREAK into a
+   * UART break; a pty or a raw socket has no way to say it). Absent: it cannot.
+   */
+  sendBreak?(): void;
   /** Releases the source; `closed` follows. */
   close(): void;
 }

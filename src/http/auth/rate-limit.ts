@@ -1,5 +1,12 @@
 // Failed logins per client address: after `maxFailures` failures within `windowMs`, the address
 // is refused (429) until the oldest failure leaves the window. Successes are not counted.
+
+/** Told of each failed login and each address that reaches the limit (metrics). */
+export interface LoginObserver {
+  failure(): void;
+  lockout(): void;
+}
+
 export class LoginRateLimiter {
   private readonly failures = new Map<string, number[]>();
 
@@ -7,6 +14,7 @@ export class LoginRateLimiter {
     private readonly maxFailures: number,
     private readonly windowMs: number,
     private readonly now: () => number,
+    private readonly observer?: LoginObserver,
   ) {}
 
   /**
@@ -26,6 +34,8 @@ export class LoginRateLimiter {
     const list = this.recent(address);
     list.push(this.now());
     this.failures.set(address, list);
+    this.observer?.failure();
+    if (list.length === this.maxFailures) this.observer?.lockout();
     if (this.failures.size > 10_000) this.prune();
   }
 

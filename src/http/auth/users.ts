@@ -64,6 +64,16 @@ export class UserStore {
     return this.toUser(entry);
   }
 
+  /**
+   * The user of that name and their role, without a password (for an SSH key login, which
+   * proves who it is another way); null when not in the file.
+   */
+  lookup(name: string): AuthenticatedUser | null {
+    this.reload();
+    const entry = this.users.get(name);
+    return entry ? this.toUser(entry) : null;
+  }
+
   /** Stops the password checker's worker thread. */
   close(): Promise<void> {
     return this.checker.close();

@@ -3,8 +3,9 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { ConsoleHub } from '../../bridge/types.js';
+import { isPowerAction, type PowerAction, type PowerControl } from '../../control/index.js';
 import type { Vm, VmRegistry } from '../../discovery/types.js';
-import { VwcError } from '../../errors/index.js';
+import { VwcError, isVwcError } from '../../errors/index.js';
 import type { Principal } from '../access.js';
 import type { AuthLocals } from '../auth/authenticate.js';
 import type { ConsoleRef, TicketStore } from '../auth/tickets.js';
@@ -15,6 +16,12 @@ export interface ApiDeps {
   readonly hub: ConsoleHub;
   readonly tickets: TicketStore;
   readonly logger: Logger;
+  /** Power actions; without it `POST …/actions/:action` answers 404. */
+  readonly power?: PowerControl;
+  /** Told every action's outcome (metrics). */
+  readonly onAction?: (action: PowerAction, result: 'ok' | 'error') => void;
+  /** The daemon's version, for GET /api/version. */
+  readonly version: string;
 }
 
 const MAX_HISTORY_READ = 4 * 1024 * 1024;
@@ -103,6 +110,50 @@ export function apiRouter(deps: ApiDeps): Router {
     res.setHeader('x-vwc-end', String(read.end));
     if (read.missing) res.setHeader('x-vwc-missing', `${read.missing.from}-${read.missing.to}`);
     res.end(read.data);
+  });
+
+  router.get('/version', (_req, res) => {
+    res.json({ version: deps.version });
+  });
+
+  // Power actions (docs/control.md). Origin was checked for every POST; then ACL (404/403),
+  // role (403), and the action runs. Every attempt past the ACL is audited, refused or not.
+  router.post('/domains/:name/actions/:action', async (req, res) => {
+    const principal = principalOf(res);
+    const vm = visibleVm(registry, principal, param(req, 'name'));
+    const action = param(req, 'action');
+    if (!isPowerAction(action) || !deps.power) throw new VwcError('VWC_ERR_NOT_FOUND', 'no such action');
+    const audit = {
+      audit: 'power',
+      user: principal.user,
+      domain: vm.name,
+      action,
+      client: (res.locals as AuthLocals).client.address,
+    };
+    if (principal.role !== 'operator') {
+      deps.logger.warn({ ...audit, result: 'refused', code: 'VWC_ERR_FORBIDDEN' }, 'power action');
+      throw new VwcError('VWC_ERR_FORBIDDEN', 'viewers may not change the power state of a VM');
+    }
+    try {
+      await deps.power.run(vm, action);
+    } catch (error) {
+      const vwc = isVwcError(error) ? error : null;
+      deps.logger.warn(
+        {
+          ...audit,
+          result: 'error',
+          code: vwc?.code ?? 'VWC_ERR_INTERNAL',
+          message: vwc?.message,
+          err: vwc ? undefined : error,
+        },
+        'power action',
+      );
+      deps.onAction?.(action, 'error');
+      throw error;
+    }
+    deps.logger.info({ ...audit, result: 'ok' }, 'power action');
+    deps.onAction?.(action, 'ok');
+    res.json({ domain: vm.name, action, result: 'ok' });
   });
 
   router.post('/tickets', express.json({ limit: '4kb' }), (req, res) => {

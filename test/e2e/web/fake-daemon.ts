@@ -402,5 +402,6 @@ export function domainItem(
       unsupportedGraphics: [],
     },
     access: { role, canType: role === 'operator' },
+    actions: [],
   };
 }

@@ -100,6 +100,18 @@ describe('benches, --quick', () => {
     expect(tableRows(stdout, /^## Change-to-event latency/).length).toBeGreaterThan(0);
   }, 300_000);
 
+  it('bench:ssh prints the ssh vs WebSocket echo table and a fan-out table without gaps', async () => {
+    const { code, stdout, stderr } = await runBench('ssh');
+    expect(code, stderr).toBe(0);
+    const echo = tableRows(stdout, /^## Keystroke echo/);
+    for (const client of ['WebSocket (ws)', 'ssh (ssh2 client)', 'ssh (OpenSSH client)'])
+      expect(row(echo, client), stdout).toBeDefined();
+    const fan = tableRows(stdout, /^## Fan-out/);
+    expect(fan, stdout).toHaveLength(1);
+    // Sessions that keep up lose nothing.
+    expect(fan[0]!.split('|')[3]!.trim(), stdout).toBe('0');
+  }, 300_000);
+
   it('bench:http prints the bcrypt and request latency tables', async () => {
     const { code, stdout, stderr } = await runBench('http');
     expect(code, stderr).toBe(0);

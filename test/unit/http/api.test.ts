@@ -56,10 +56,12 @@ describe('JSON API', () => {
         unsupportedGraphics: ['spice'],
       },
       access: { role: 'operator', canType: true },
+      actions: ['start', 'shutdown', 'reboot', 'reset', 'force-off', 'pause', 'resume'],
     });
     expect(body.find((d) => d.name === 'db-1')?.consoles.vnc).toBeNull();
     const viewer = await getJson<DomainItem[]>(h, '/api/domains', VICTOR);
     expect(viewer.body[0]?.access).toEqual({ role: 'viewer', canType: false });
+    expect(viewer.body[0]?.actions).toEqual([]);
   });
 
   it('hides domains outside the ACL from the listing and single lookups', async () => {

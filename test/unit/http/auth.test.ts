@@ -63,7 +63,7 @@ describe('authentication', () => {
   it('/healthz answers without credentials and reveals nothing else', async () => {
     const res = await fetch(`${h.base}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(await res.json()).toEqual({ status: 'ok', version: 'unknown' });
   });
 });
 
