@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ConsoleHub } from '../bridge/types.js';
 import { configWarnings, packageVersion, type Config } from '../config/index.js';
 import type { PowerControl } from '../control/index.js';
-import { createMetrics } from '../metrics/index.js';
+import { createMetrics, type DaemonMetrics } from '../metrics/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import {
   createAccessPolicy,
@@ -12,6 +12,7 @@ import {
   LoginRateLimiter,
   UserStore,
   type WebServer,
+  type WebServerDeps,
 } from '../http/index.js';
 import { createSshServer, ensureHostKey, type SshServer } from '../ssh/index.js';
 import { createFirstUser } from './first-user.js';
@@ -48,6 +49,23 @@ export interface Daemon {
 }
 
 export const SHUTDOWN_REASON = 'server shutting down';
+
+/** The HTTP side of the metrics: the /metrics route and the power-action counter. */
+function metricsRoutes(
+  metrics: DaemonMetrics,
+  settings: Config['metrics'],
+): Pick<WebServerDeps, 'metrics' | 'onAction'> {
+  return {
+    onAction: (action, result) => {
+      metrics.powerAction(action, result);
+    },
+    metrics: {
+      token: settings.token,
+      loopbackOnly: settings.loopbackOnly,
+      render: () => metrics.render(),
+    },
+  };
+}
 
 export async function startDaemon(
   config: Config,
@@ -110,22 +128,7 @@ export async function startDaemon(
       listen: config.listen,
       version,
       ...(power ? { power } : {}),
-      ...(metrics
-        ? {
-            onAction: (action, result) => {
-              metrics.powerAction(action, result);
-            },
-          }
-        : {}),
-      ...(metrics
-        ? {
-            metrics: {
-              token: config.metrics.token,
-              loopbackOnly: config.metrics.loopbackOnly,
-              render: () => metrics.render(),
-            },
-          }
-        : {}),
+      ...(metrics ? metricsRoutes(metrics, config.metrics) : {}),
     });
     built = web;
     url = await web.listen();

@@ -58,6 +58,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const config = {
     listen: options.socketPath ? `unix:${options.socketPath}` : `127.0.0.1:${port}`,
     usersFile,
+    // Never the host's /var/lib/virt-webconsole: what the daemon makes itself stays in the test's folder.
+    stateDir: path.join(dir, 'state'),
     webDir: path.join(REPO_ROOT, 'dist/web'),
     logLevel: 'info',
     ...options.config,
