@@ -32,7 +32,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 // -- processes
 
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => {
@@ -73,7 +73,7 @@ async function waitForPort(port: number): Promise<void> {
   }
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) =>
     child.once('exit', () => {
@@ -229,7 +229,7 @@ export function openClient(
 }
 
 /** Records the age of every whole stamp in `data`; returns the tail that may hold a cut one. */
-function readStamps(data: Buffer, latencies: number[]): Buffer {
+export function readStamps(data: Buffer, latencies: number[]): Buffer {
   const now = process.hrtime.bigint();
   let at = data.indexOf(STAMP);
   while (at >= 0) {

@@ -20,7 +20,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
-import { delay, openClient, percentile, treeStats, type } from './serial-run.js';
+import {
+  delay,
+  openClient,
+  percentile,
+  readStamps,
+  stop,
+  treeStats,
+  type,
+  waitForLine,
+} from './serial-run.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -44,42 +53,6 @@ const log = (line: string): void => {
 };
 
 // -- processes
-
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => {
-      reject(new Error(`${what}: not ready in 30 s; output ${buffer}`));
-    }, 30_000);
-    const onData = (chunk: Buffer): void => {
-      buffer += chunk.toString();
-      const m = pattern.exec(buffer);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        resolve(m);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}: ${buffer}`));
-    });
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      resolve();
-    }),
-  );
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
 
 interface Daemon {
   readonly wsPort: number;
@@ -231,21 +204,6 @@ async function echoOpenSsh(daemon: Daemon): Promise<number[]> {
 }
 
 // -- fan-out
-
-const STAMP = Buffer.from('@T');
-
-/** Ages (ms) of the whole stamps in `data`; returns the tail that may hold a cut one. */
-function readStamps(data: Buffer, latencies: number[]): Buffer {
-  const now = process.hrtime.bigint();
-  let at = data.indexOf(STAMP);
-  while (at >= 0) {
-    const end = data.indexOf(0x3b, at + 2);
-    if (end < 0) return Buffer.from(data.subarray(at));
-    latencies.push(Number(now - BigInt(data.toString('latin1', at + 2, end))) / 1e6);
-    at = data.indexOf(STAMP, end);
-  }
-  return data.length > 0 && data[data.length - 1] === 0x40 ? Buffer.from('@') : Buffer.alloc(0);
-}
 
 interface Watcher {
   bytes: number;
