@@ -14,7 +14,7 @@ import {
   type WebServer,
   type WebServerDeps,
 } from '../http/index.js';
-import { createSshServer, ensureHostKey, type SshServer } from '../ssh/index.js';
+import { createSshServer, ensureHostKey, type SshServer, type SshServerDeps } from '../ssh/index.js';
 import { createFirstUser } from './first-user.js';
 import { reloadDaemon, type ReloadResult } from './reload.js';
 
@@ -49,6 +49,29 @@ export interface Daemon {
 }
 
 export const SHUTDOWN_REASON = 'server shutting down';
+
+/**
+ * The SSH front door when `ssh.listen` is set (null otherwise), with its host key, made on
+ * first start, and the same ACLs as the HTTP side.
+ */
+function createSsh(
+  config: Config,
+  deps: Pick<SshServerDeps, 'registry' | 'hub' | 'users' | 'limiter'>,
+  logger: Logger,
+): SshServer | null {
+  if (config.ssh.listen === null) return null;
+  const sshLogger = logger.child({ part: 'ssh' });
+  const { key, created } = ensureHostKey(config.stateDir);
+  if (created) sshLogger.warn({ fingerprint: key.fingerprint }, 'ssh host key created');
+  else sshLogger.info({ fingerprint: key.fingerprint }, 'ssh host key');
+  return createSshServer({
+    ...deps,
+    config: { ...config.ssh, listen: config.ssh.listen },
+    hostKey: key,
+    access: createAccessPolicy(config.users),
+    logger: sshLogger,
+  });
+}
 
 /** The HTTP side of the metrics: the /metrics route and the power-action counter. */
 function metricsRoutes(
@@ -132,23 +155,9 @@ export async function startDaemon(
     });
     built = web;
     url = await web.listen();
-    if (config.ssh.listen !== null) {
-      const sshLogger = logger.child({ part: 'ssh' });
-      const { key, created } = ensureHostKey(config.stateDir);
-      if (created) sshLogger.warn({ fingerprint: key.fingerprint }, 'ssh host key created');
-      ssh = createSshServer({
-        config: { ...config.ssh, listen: config.ssh.listen },
-        hostKey: key,
-        registry: discovery.registry,
-        hub: served,
-        users,
-        limiter,
-        access: createAccessPolicy(config.users),
-        logger: sshLogger,
-      });
-      sshAddress = await ssh.listen();
-      sshLogger.info({ address: sshAddress, fingerprint: key.fingerprint }, 'ssh listening');
-    }
+    ssh = createSsh(config, { registry: discovery.registry, hub: served, users, limiter }, logger);
+    sshAddress = (await ssh?.listen()) ?? null;
+    if (sshAddress !== null) logger.info({ part: 'ssh', address: sshAddress }, 'ssh listening');
   } catch (error) {
     // Whatever started must not outlive a failed start (the `virsh event` child, serial sources).
     for (const step of [
