@@ -4,12 +4,11 @@
 // ws://127.0.0.1:<port>/<vm>[?role=operator] (a viewer by default, starting at the live end,
 // like websockify).
 // Usage: serial-daemon.ts <source.sock> <coalesceMs> [vms]
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { WebSocketServer } from 'ws';
 import { createConsoleHub } from '../src/bridge/index.js';
 import { FakeRegistry, makeVm, stubVnc } from '../harness/registry.js';
+import { serialWebSocketServer } from './serial-ws-server.js';
 
 const [sourcePath = '', coalesce = '5', vms = '1'] = process.argv.slice(2);
 const registry = new FakeRegistry();
@@ -23,20 +22,7 @@ const hub = createConsoleHub({
   vnc: stubVnc(),
 });
 hub.start();
-const server = http.createServer();
-const wss = new WebSocketServer({ server, maxPayload: 64 * 1024, perMessageDeflate: false });
-wss.on('connection', (ws, req) => {
-  const url = new URL(req.url ?? '/', 'http://bench');
-  const role = url.searchParams.get('role') === 'operator' ? 'operator' : 'viewer';
-  hub.attachSerial(
-    ws,
-    req.socket,
-    url.pathname.slice(1) || 'bench0',
-    0,
-    { user: role, role, clientAddress: '127.0.0.1' },
-    { last: 0 },
-  );
-});
+const server = serialWebSocketServer(hub);
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`ready ${(server.address() as AddressInfo).port}\n`);
 });

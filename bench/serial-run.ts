@@ -299,7 +299,29 @@ export async function openClients<C = Client>(count: number, open: (i: number) =
  * One typist: a key, then wait for its echo, then the next key, back to back for `ms`; the
  * round trips in ms. `sent` is told when each key leaves (for viewers timing the same echo).
  */
-export async function type(client: Client, ms: number, sent: (at: number) => void): Promise<number[]> {
+export function type(client: Client, ms: number, sent: (at: number) => void): Promise<number[]> {
+  return typeThrough(
+    (key) => {
+      client.ws.send(key, { binary: true });
+    },
+    (listener) => {
+      client.onBinary = listener;
+    },
+    ms,
+    sent,
+  );
+}
+
+/**
+ * `type` over any transport: keys go out through `write`; `onData` installs the listener for
+ * what comes back (null at the end), which passes its receive time when it has one.
+ */
+export async function typeThrough(
+  write: (key: Buffer) => void,
+  onData: (listener: ((data: Buffer, at?: number) => void) | null) => void,
+  ms: number,
+  sent: (at: number) => void = () => undefined,
+): Promise<number[]> {
   const samples: number[] = [];
   const end = performance.now() + ms;
   let key = 0;
@@ -310,17 +332,17 @@ export async function type(client: Client, ms: number, sent: (at: number) => voi
     let timer: NodeJS.Timeout | undefined;
     const echoed = new Promise<number>((resolve) => {
       timer = setTimeout(resolve, 2000, NaN);
-      client.onBinary = (data, at) => {
-        if (data.includes(byte)) resolve(at);
-      };
+      onData((data, at) => {
+        if (data.includes(byte)) resolve(at ?? performance.now());
+      });
     });
     sent(t0);
-    client.ws.send(Buffer.of(byte), { binary: true });
+    write(Buffer.of(byte));
     const at = await echoed;
     clearTimeout(timer);
     if (Number.isNaN(at)) throw new Error('no echo in 2 s');
     samples.push(at - t0);
   }
-  client.onBinary = null;
+  onData(null);
   return samples;
 }

@@ -5,17 +5,16 @@
 // password `bench`, operator. Both attach to the same mux.
 // Usage: ssh-daemon.ts <source.sock>
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import pino from 'pino';
-import { WebSocketServer } from 'ws';
 import { createConsoleHub } from '../src/bridge/index.js';
 import { createAccessPolicy, LoginRateLimiter, UserStore } from '../src/http/index.js';
 import { createSshServer, ensureHostKey } from '../src/ssh/index.js';
 import { FakeRegistry, makeVm, stubVnc } from '../harness/registry.js';
+import { serialWebSocketServer } from './serial-ws-server.js';
 
 const [sourcePath = ''] = process.argv.slice(2);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-bench-ssh-'));
@@ -27,20 +26,7 @@ registry.set(makeVm('bench0', 'running', 1, [{ kind: 'unix', path: sourcePath, m
 const hub = createConsoleHub({ registry, logger, vnc: stubVnc() });
 hub.start();
 
-const server = http.createServer();
-const wss = new WebSocketServer({ server, maxPayload: 64 * 1024, perMessageDeflate: false });
-wss.on('connection', (ws, req) => {
-  const url = new URL(req.url ?? '/', 'http://bench');
-  const role = url.searchParams.get('role') === 'operator' ? 'operator' : 'viewer';
-  hub.attachSerial(
-    ws,
-    req.socket,
-    'bench0',
-    0,
-    { user: role, role, clientAddress: '127.0.0.1' },
-    { last: 0 },
-  );
-});
+const server = serialWebSocketServer(hub);
 
 const ssh = createSshServer({
   config: {

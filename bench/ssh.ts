@@ -28,6 +28,7 @@ import {
   stop,
   treeStats,
   type,
+  typeThrough,
   waitForLine,
 } from './serial-run.js';
 
@@ -120,34 +121,6 @@ function attached(stderr: NodeJS.ReadableStream): Promise<void> {
     };
     stderr.on('data', onData);
   });
-}
-
-/** Back-to-back keys through `write`, each timed until `echoes` sees it; round trips in ms. */
-async function typeThrough(
-  write: (key: Buffer) => void,
-  onData: (listener: ((data: Buffer) => void) | null) => void,
-  ms: number,
-): Promise<number[]> {
-  const samples: number[] = [];
-  const end = performance.now() + ms;
-  let key = 0;
-  while (performance.now() < end) {
-    const byte = 0x61 + (key++ % 26);
-    const t0 = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const at = await new Promise<number>((resolve) => {
-      timer = setTimeout(resolve, 2000, NaN);
-      onData((data) => {
-        if (data.includes(byte)) resolve(performance.now());
-      });
-      write(Buffer.of(byte));
-    });
-    clearTimeout(timer);
-    if (Number.isNaN(at)) throw new Error('no echo in 2 s');
-    samples.push(at - t0);
-  }
-  onData(null);
-  return samples;
 }
 
 async function echoWebSocket(daemon: Daemon): Promise<number[]> {
