@@ -8,7 +8,7 @@ import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/brows
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
 import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
-import { count, expectLiveList, litPixels, termText, waitFor } from '../web/probes.js';
+import { count, expectLiveList, litPixels, termText, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const users = {
   operator: { name: 'alice', password: 'alice-pw', role: 'operator' },
@@ -206,19 +206,3 @@ describe('real daemon, real guests, Chromium', () => {
     expect(await page.locator('.xterm').count()).toBe(0);
   });
 });
-
-/** Presses Enter until the prompt shows again (the shell may still be booting). */
-async function typeUntilPrompt(page: Page, prompt: string): Promise<void> {
-  await page.locator('.serial-screen').click();
-  const before = count(await termText(page), prompt);
-  await waitFor(
-    `prompt ${prompt}`,
-    async () => {
-      if (count(await termText(page), prompt) > before) return true;
-      await page.keyboard.press('Enter');
-      await new Promise((r) => setTimeout(r, 700));
-      return count(await termText(page), prompt) > before;
-    },
-    60_000,
-  );
-}

@@ -9,7 +9,6 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
 import { freePort, startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
@@ -17,7 +16,7 @@ import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/do
 import { promptFor } from '../../../harness/libvirt/guest.js';
 import { contribSite, startNginx, type RunningNginx } from '../../../harness/nginx.js';
 import { selfSignedCert } from '../../../harness/tls.js';
-import { count, expectLiveList, litPixels, termText, waitFor } from '../web/probes.js';
+import { expectLiveList, litPixels, termText, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const operator = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
 
@@ -260,20 +259,4 @@ function logLines(output: string): LogLine[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as LogLine);
-}
-
-/** Presses Enter until the prompt shows again (the shell may still be booting). */
-async function typeUntilPrompt(page: Page, prompt: string): Promise<void> {
-  await page.locator('.serial-screen').click();
-  const before = count(await termText(page), prompt);
-  await waitFor(
-    `prompt ${prompt}`,
-    async () => {
-      if (count(await termText(page), prompt) > before) return true;
-      await page.keyboard.press('Enter');
-      await new Promise((r) => setTimeout(r, 700));
-      return count(await termText(page), prompt) > before;
-    },
-    60_000,
-  );
 }

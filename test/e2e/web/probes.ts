@@ -71,3 +71,19 @@ export async function expectLiveList(
   await spare.destroy();
   await shows(spare.name, 'shut');
 }
+
+/** Presses Enter until the prompt shows again (the shell may still be booting). */
+export async function typeUntilPrompt(page: Page, prompt: string): Promise<void> {
+  await page.locator('.serial-screen').click();
+  const before = count(await termText(page), prompt);
+  await waitFor(
+    `prompt ${prompt}`,
+    async () => {
+      if (count(await termText(page), prompt) > before) return true;
+      await page.keyboard.press('Enter');
+      await new Promise((r) => setTimeout(r, 700));
+      return count(await termText(page), prompt) > before;
+    },
+    60_000,
+  );
+}
