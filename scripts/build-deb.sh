@@ -16,6 +16,7 @@
 #   /etc/virt-webconsole/config.json                packaging/config.json, a conffile
 #   /usr/share/doc/virt-webconsole/                 README.md, README.Debian, docs/, copyright,
 #                                                   changelog.gz, examples/
+#   /usr/share/man/man1/virt-webconsole.1.gz        from the --help texts (scripts/man-page.mjs)
 #
 # Maintainer scripts and the control template are in packaging/deb/. The maintainer field comes
 # from package.json's "author", else $DEBFULLNAME <$DEBEMAIL>, else a placeholder.
@@ -137,6 +138,11 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || true)
   echo
   echo " -- $maintainer  $date"
 } | gzip -9n >"$doc/changelog.gz"
+
+# The manual page, made from the command's own --help texts.
+mkdir -p "$root/usr/share/man/man1"
+node "$repo/scripts/man-page.mjs" "$lib/dist/src/cli.js" "$(date -d "$date" +%F)" |
+  gzip -9n >"$root/usr/share/man/man1/virt-webconsole.1.gz"
 
 # Copyright: the project's license and every module shipped with it (node_modules, and the
 # browser libraries esbuild bundled into dist/web).

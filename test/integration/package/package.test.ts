@@ -201,8 +201,25 @@ describe('packages', () => {
             'usr/share/doc/virt-webconsole/changelog.gz',
             'usr/share/doc/virt-webconsole/examples/nginx.conf',
             'usr/share/doc/virt-webconsole/examples/config-nginx.json',
+            'usr/share/man/man1/virt-webconsole.1.gz',
           ]),
         );
+        // The manual page has every command's usage, made from its --help.
+        const man = await run('sh', [
+          '-c',
+          'dpkg-deb --fsys-tarfile "$1" | tar -xO ./usr/share/man/man1/virt-webconsole.1.gz | gunzip',
+          'sh',
+          deb,
+        ]);
+        expect(man).toMatch(/^\.TH VIRT-WEBCONSOLE 1 /);
+        for (const section of [
+          '.SS serve',
+          '.SS passwd',
+          '.SS check-config',
+          '.SS ssh-fingerprint',
+          '--ssh-listen',
+        ])
+          expect(man).toContain(section);
         const own = paths.filter((p) => !p.includes('/node_modules/'));
         expect(own.filter((p) => /\/(test|fixtures|bench|harness)\/|\.(ts|map)$/.test(p))).toEqual([]);
         const modules = paths.filter((p) => p.startsWith('usr/lib/virt-webconsole/node_modules/'));
