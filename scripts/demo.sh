@@ -91,6 +91,7 @@ cat >"$state/config.json" <<JSON
   "listen": "$listen",
   "discovery": { "include": $include },
   "usersFile": "$state/users",
+  "stateDir": "$state/state",
   "webDir": "$repo/dist/web",
   "logLevel": "info"
 }

@@ -34,6 +34,8 @@ export interface DaemonParts {
 /** What the daemon asks of the hub it is given (metrics). */
 export interface HubHooks {
   readonly onSerialResync?: (vmName: string) => void;
+  /** A port's serial log stopped (false) or resumed (true) writing to disk. */
+  readonly onSerialLogWriting?: (vmName: string, writing: boolean) => void;
 }
 
 export interface Daemon {
@@ -132,6 +134,9 @@ export async function startDaemon(
         ? {
             onSerialResync: (vm) => {
               metrics.serialResync(vm);
+            },
+            onSerialLogWriting: (_vm, writing) => {
+              metrics.serialLogWriting(writing);
             },
           }
         : {},

@@ -1,6 +1,7 @@
 // The real parts of the daemon: discovery (src/discovery) and the console hub (src/bridge),
 // configured from Config.
-import { createConsoleHub } from '../bridge/index.js';
+import path from 'node:path';
+import { SerialLogStore, createConsoleHub } from '../bridge/index.js';
 import { createPowerControl } from '../control/index.js';
 import { createDiscovery, createVirshRunner } from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
@@ -26,6 +27,24 @@ export const realParts: DaemonParts = {
       registry,
       logger,
       ...(hooks?.onSerialResync ? { onSerialResync: hooks.onSerialResync } : {}),
+      ...(config.serialLog.enabled
+        ? {
+            serialLogStore: new SerialLogStore(
+              path.join(config.stateDir, 'serial-logs'),
+              {
+                flushMs: config.serialLog.flushMs,
+                maxBytes: config.serialLog.maxBytesPerPort,
+                segmentBytes: Math.min(4 * 1024 * 1024, Math.floor(config.serialLog.maxBytesPerPort / 4)),
+                maxTotalBytes: config.serialLog.maxTotalBytes,
+                maxAgeMs: config.serialLog.maxAgeDays * 24 * 3600 * 1000,
+              },
+              {
+                logger: logger.child({ component: 'serial-log' }),
+                ...(hooks?.onSerialLogWriting ? { onWritingChange: hooks.onSerialLogWriting } : {}),
+              },
+            ),
+          }
+        : {}),
       serial: { ...config.serial },
       vncOptions: { maxViewersPerVm: config.vnc.maxViewersPerVm, maxFrameBytes: 1024 * 1024 },
     }),

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import type { Vm, VmRegistry } from '../discovery/types.js';
 import { VwcError } from '../errors/index.js';
 import { SerialConsoles, closeWithError, type SerialOptions } from './serial/index.js';
+import type { SerialLogStore } from './serial/log/index.js';
 import type { Availability, ConsoleHub, ConsoleSession, HistoryRead, SerialAttachOptions } from './types.js';
 import type { SerialConnector } from './upstream/index.js';
 import { createVncBridge, type VncBridge } from './vnc/index.js';
@@ -26,6 +27,8 @@ export interface ConsoleHubDeps {
   readonly vncOptions?: { readonly maxViewersPerVm: number; readonly maxFrameBytes: number };
   /** Told each slow serial client resync, with the VM's name (metrics). */
   readonly onSerialResync?: (vmName: string) => void;
+  /** Serial logs on disk (history survives restarts); none: memory only. */
+  readonly serialLogStore?: SerialLogStore;
 }
 
 export interface ConsoleHubHandle extends ConsoleHub {
@@ -45,6 +48,7 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
     ...(deps.serial ? { options: deps.serial } : {}),
     ...(deps.serialConnector ? { connector: deps.serialConnector } : {}),
     ...(deps.onSerialResync ? { onResync: deps.onSerialResync } : {}),
+    ...(deps.serialLogStore ? { logStore: deps.serialLogStore } : {}),
   });
   const vnc: VncBridgeLike =
     deps.vnc ??
@@ -102,8 +106,7 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       registry.off('vm-changed', onChanged);
       registry.off('vm-removed', onRemoved);
       started = false;
-      serial.stop(reason);
-      await vnc.stop(reason);
+      await Promise.all([serial.stop(reason), vnc.stop(reason)]);
     },
   };
 }

@@ -18,3 +18,9 @@ export {
   type SlowClientPolicy,
 } from './serial/index.js';
 export { connectStream, type StreamTarget } from './upstream/index.js';
+export {
+  DEFAULT_SERIAL_LOG_OPTIONS,
+  SerialLogStore,
+  decodeSegment,
+  type SerialLogOptions,
+} from './serial/log/index.js';

@@ -6,6 +6,7 @@ export type {
   ListenAddress,
   LogLevel,
   MetricsConfig,
+  SerialLogConfig,
   SlowClientPolicy,
   SshConfig,
   UserPolicy,

@@ -10,6 +10,7 @@ import type {
   ListenAddress,
   LogLevel,
   MetricsConfig,
+  SerialLogConfig,
   SlowClientPolicy,
   SshConfig,
   UserPolicy,
@@ -266,6 +267,7 @@ const TOP_KEYS = [
   'webDir',
   'logLevel',
   'metrics',
+  'serialLog',
 ] as const;
 
 function section(
@@ -353,6 +355,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       'silent',
     ]),
     metrics: parseMetrics(raw),
+    serialLog: parseSerialLog(raw),
     configFile,
   };
 }
@@ -384,6 +387,40 @@ function parseMetrics(raw: Record<string, unknown>): MetricsConfig {
     token,
     loopbackOnly,
     maxDomainLabels: int('metrics.maxDomainLabels', metrics.maxDomainLabels ?? 50, 0, 10_000),
+  };
+}
+
+function parseSerialLog(raw: Record<string, unknown>): SerialLogConfig {
+  const log = section(raw, 'serialLog', [
+    'enabled',
+    'flushMs',
+    'maxBytesPerPort',
+    'maxTotalBytes',
+    'maxAgeDays',
+  ]);
+  if (log.enabled !== undefined && typeof log.enabled !== 'boolean')
+    throw configError('serialLog.enabled', `expected true or false, got ${JSON.stringify(log.enabled)}`);
+  const MiB = 1024 * 1024;
+  const maxBytesPerPort = int(
+    'serialLog.maxBytesPerPort',
+    log.maxBytesPerPort ?? 64 * MiB,
+    MiB,
+    1024 * 1024 * MiB,
+  );
+  const maxTotalBytes = int(
+    'serialLog.maxTotalBytes',
+    log.maxTotalBytes ?? 1024 * MiB,
+    MiB,
+    1024 * 1024 * MiB,
+  );
+  if (maxTotalBytes < maxBytesPerPort)
+    throw configError('serialLog.maxTotalBytes', 'must be at least serialLog.maxBytesPerPort');
+  return {
+    enabled: log.enabled ?? true,
+    flushMs: int('serialLog.flushMs', log.flushMs ?? 200, 10, 1000),
+    maxBytesPerPort,
+    maxTotalBytes,
+    maxAgeDays: int('serialLog.maxAgeDays', log.maxAgeDays ?? 30, 0, 36_500),
   };
 }
 

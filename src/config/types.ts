@@ -50,6 +50,17 @@ export interface MetricsConfig {
   readonly maxDomainLabels: number;
 }
 
+/** Serial logs on disk, in `<stateDir>/serial-logs` (src/bridge/serial/log). */
+export interface SerialLogConfig {
+  readonly enabled: boolean;
+  /** Gathered output is written this often: the most a crash (kill -9) loses. */
+  readonly flushMs: number;
+  readonly maxBytesPerPort: number;
+  readonly maxTotalBytes: number;
+  /** Segments older than this are deleted; 0 keeps them until the sizes say otherwise. */
+  readonly maxAgeDays: number;
+}
+
 export interface Config {
   readonly listen: ListenAddress;
   readonly tls: { readonly cert: string; readonly key: string } | null;
@@ -89,6 +100,7 @@ export interface Config {
   readonly webDir: string;
   readonly logLevel: LogLevel;
   readonly metrics: MetricsConfig;
+  readonly serialLog: SerialLogConfig;
   /** The file that was read, or null when none existed at the default path. */
   readonly configFile: string | null;
 }

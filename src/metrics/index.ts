@@ -27,6 +27,8 @@ export interface DaemonMetrics {
   observe(registry: VmRegistry, hub: ConsoleHub): () => void;
   readonly login: { failure(): void; lockout(): void };
   serialResync(vmName: string): void;
+  /** A port's serial log stopped (false) or resumed (true) writing. */
+  serialLogWriting(writing: boolean): void;
   powerAction(action: PowerAction, result: 'ok' | 'error'): void;
 }
 
@@ -196,6 +198,17 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
     help: 'Times a client address reached loginRateLimit.maxFailures and was locked out.',
     registers: [registry],
   });
+  const logFailures = new Counter({
+    name: 'vwc_serial_log_write_failures_total',
+    help: 'Times a serial port stopped logging to disk (disk full, read-only …); it resumes by itself.',
+    registers: [registry],
+  });
+  const logPortsFailing = new Gauge({
+    name: 'vwc_serial_log_ports_failing',
+    help: 'Serial ports whose log is not being written right now.',
+    registers: [registry],
+  });
+  logPortsFailing.set(0);
   const actions = new Counter({
     name: 'vwc_power_actions_total',
     help: 'Power actions asked for by operators, by action and result (ok, error).',
@@ -363,6 +376,13 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
     },
     serialResync() {
       resyncs.inc();
+    },
+    serialLogWriting(writing) {
+      if (writing) logPortsFailing.dec();
+      else {
+        logFailures.inc();
+        logPortsFailing.inc();
+      }
     },
     powerAction(action, result) {
       actions.inc({ action, result });

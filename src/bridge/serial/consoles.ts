@@ -8,6 +8,7 @@ import { VwcError } from '../../errors/index.js';
 import type { Availability, ConsoleSession, HistoryRead, SerialAttachOptions } from '../types.js';
 import { connectSerial, type SerialConnector } from '../upstream/index.js';
 import type { ClientTransport } from './client.js';
+import type { SerialLogStore } from './log/index.js';
 import { SerialMux, type SerialClientHandle } from './mux.js';
 import { serialOptions, type SerialOptions } from './options.js';
 import { attachWebSocket, closeWithError } from './ws-adapter.js';
@@ -20,6 +21,8 @@ export interface SerialConsolesDeps {
   readonly connector?: SerialConnector;
   /** Told each slow-client resync, with the VM's name (metrics). */
   readonly onResync?: (vmName: string) => void;
+  /** Serial logs on disk; none: history lives in memory only. */
+  readonly logStore?: SerialLogStore;
 }
 
 export class SerialConsoles {
@@ -28,6 +31,7 @@ export class SerialConsoles {
   private readonly logger: Logger;
   private readonly connector: SerialConnector;
   private readonly onResync: ((vmName: string) => void) | undefined;
+  private readonly logStore: SerialLogStore | undefined;
   private readonly muxes = new Map<string, SerialMux[]>();
   private started = false;
 
@@ -37,6 +41,7 @@ export class SerialConsoles {
     this.options = serialOptions(deps.options);
     this.connector = deps.connector ?? connectSerial;
     this.onResync = deps.onResync;
+    this.logStore = deps.logStore;
   }
 
   start(): void {
@@ -48,14 +53,22 @@ export class SerialConsoles {
     for (const vm of this.registry.snapshot()) this.onAdded(vm);
   }
 
-  stop(reason: string): void {
+  /** Closes every console; resolves when their logs are on disk. */
+  async stop(reason: string): Promise<void> {
     this.registry.off('vm-added', this.onAdded);
     this.registry.off('vm-changed', this.onChanged);
     this.registry.off('vm-removed', this.onRemoved);
     this.started = false;
     const error = new VwcError('VWC_ERR_SHUTTING_DOWN', reason);
-    for (const list of this.muxes.values()) for (const mux of list) mux.close(error);
+    const closing: Promise<void>[] = [];
+    for (const list of this.muxes.values()) {
+      for (const mux of list) {
+        mux.close(error);
+        closing.push(mux.logClosed);
+      }
+    }
     this.muxes.clear();
+    await Promise.all(closing);
   }
 
   /**
@@ -171,6 +184,7 @@ export class SerialConsoles {
           connector: this.connector,
           logger: this.logger.child({ vm: vm.name, serial: index }),
           ...(this.onResync ? { onResync: () => this.onResync?.(vm.name) } : {}),
+          ...(this.logStore ? { log: this.logStore.port(vm.name, index) } : {}),
         }),
       );
     }

@@ -125,11 +125,25 @@ export interface HistoryLimits {
   readonly tailBytes: number;
 }
 
+/** Bytes restored from the serial log at start: read-only, dropped once the ring holds a full tail. */
+interface Past {
+  readonly start: number;
+  readonly data: Buffer;
+}
+
+/** One of the history's stores, as read() walks them. */
+interface Piece {
+  readonly start: number;
+  readonly end: number;
+  copy(target: Buffer, targetStart: number, from: number, to: number): void;
+}
+
 export class SerialHistory {
   private readonly head: Head;
   private readonly ring: Ring;
+  private past: Past | null = null;
 
-  constructor(limits: HistoryLimits) {
+  constructor(private readonly limits: HistoryLimits) {
     this.head = new Head(limits.headBytes);
     this.ring = new Ring(limits.tailBytes);
   }
@@ -139,9 +153,28 @@ export class SerialHistory {
     return this.ring.end;
   }
 
-  /** The oldest offset still held (head of the current boot, or the ring). */
+  /** The oldest offset still held (head of the current boot, restored bytes, or the ring). */
   get start(): number {
-    return this.head.end > this.head.start ? Math.min(this.head.start, this.ring.start) : this.ring.start;
+    let start = this.ring.start;
+    for (const piece of this.pieces()) if (piece.end > piece.start) start = Math.min(start, piece.start);
+    return start;
+  }
+
+  /**
+   * Starts from what the serial log kept (a daemon restart): `tail` ends at or before `end`,
+   * the next byte gets offset `end`; `head` is the current boot's head when it goes on.
+   */
+  restore(saved: {
+    readonly end: number;
+    readonly tail: { readonly start: number; readonly data: Buffer };
+    readonly head: { readonly start: number; readonly data: Buffer } | null;
+  }): void {
+    this.ring.end = saved.end;
+    this.past = saved.tail.data.length > 0 ? { start: saved.tail.start, data: saved.tail.data } : null;
+    if (saved.head) {
+      this.head.reset(saved.head.start);
+      this.head.append(saved.head.data, saved.head.start);
+    } else this.head.reset(saved.end);
   }
 
   /** A new boot begins at the current end: its first bytes become the new head. */
@@ -153,39 +186,60 @@ export class SerialHistory {
     if (data.length === 0) return;
     this.head.append(data, this.end);
     this.ring.append(data);
+    if (this.past && this.ring.end - this.ring.start >= this.limits.tailBytes) this.past = null;
   }
 
   /**
    * Exactly the bytes at [from, from + max), stopping early at a hole or the end. A `from` in a
-   * hole (between head and ring, or before both) yields `missing` and the data after the hole.
-   * The data is a copy: it stays valid after the ring wraps.
+   * hole (between the stores, or before all of them) yields `missing` and the data after the
+   * hole. The data is a copy: it stays valid after the ring wraps.
    */
   read(from: number, max: number): HistoryRead {
     const end = this.end;
     const at = Math.max(0, Math.min(from, end));
+    const pieces = this.pieces().filter((p) => p.end > p.start);
     let start = at;
     let missing: HistoryRead['missing'] = null;
-    const inHead = at >= this.head.start && at < this.head.end;
-    if (!inHead && at < this.ring.start) {
-      // Neither buffer holds `at`: skip to the next byte that is held.
-      const headHeld = this.head.end > this.head.start && this.head.start > at;
-      const next = headHeld ? Math.min(this.head.start, this.ring.start) : this.ring.start;
+    if (!pieces.some((p) => at >= p.start && at < p.end) && at < end) {
+      // No store holds `at`: skip to the next byte that is held.
+      const next = Math.min(...pieces.filter((p) => p.start > at).map((p) => p.start), end);
       missing = { from: at, to: next };
       start = next;
     }
     const stop = Math.min(end, start + Math.max(0, max));
     const data = Buffer.allocUnsafe(Math.max(0, stop - start));
     let offset = start;
-    // From the head first, then the ring, as long as the bytes are contiguous.
-    if (offset >= this.head.start && offset < this.head.end) {
-      const to = Math.min(stop, this.head.end);
-      this.head.copy(data, 0, offset, to);
+    // From whichever store holds the next byte, as long as the bytes are contiguous.
+    for (;;) {
+      const piece = pieces.find((p) => offset >= p.start && offset < p.end);
+      if (!piece || offset >= stop) break;
+      const to = Math.min(stop, piece.end);
+      piece.copy(data, offset - start, offset, to);
       offset = to;
     }
-    if (offset < stop && offset >= this.ring.start) {
-      this.ring.copy(data, offset - start, offset, stop);
-      offset = stop;
-    }
     return { start, data: data.subarray(0, offset - start), end, missing };
+  }
+
+  /** Head first (the boot log), then restored bytes, then the ring: read() prefers the earlier. */
+  private pieces(): Piece[] {
+    const pieces: Piece[] = [this.head];
+    const past = this.past;
+    if (past) {
+      pieces.push({
+        start: past.start,
+        end: past.start + past.data.length,
+        copy: (target, targetStart, from, to) => {
+          past.data.copy(target, targetStart, from - past.start, to - past.start);
+        },
+      });
+    }
+    pieces.push({
+      start: this.ring.start,
+      end: this.ring.end,
+      copy: (target, targetStart, from, to) => {
+        this.ring.copy(target, targetStart, from, to);
+      },
+    });
+    return pieces;
   }
 }

@@ -12,6 +12,7 @@ import { unsupportedReason, type SerialConnector } from '../upstream/index.js';
 import { SerialClient, type ClientTransport, type Deferred } from './client.js';
 import { SerialHistory } from './history.js';
 import { UpstreamLink } from './link.js';
+import type { PortLog } from './log/index.js';
 import type { SerialOptions } from './options.js';
 import { OutputChunk, OutputCoalescer } from './output.js';
 import {
@@ -43,6 +44,8 @@ export interface SerialMuxDeps {
   readonly now?: () => number;
   /** Told each time a slow client is resynced past bytes it missed (metrics). */
   readonly onResync?: () => void;
+  /** The port's log on disk: history survives restarts (src/bridge/serial/log). */
+  readonly log?: PortLog;
 }
 
 export interface SerialMuxStats {
@@ -91,6 +94,11 @@ export class SerialMux {
   private sourceKey: string | null = null;
   private source: SerialSource | null = null;
   private closed = false;
+  private log: PortLog | null;
+  /** The log's boot key at start: the same boot still running is no new boot. */
+  private restoredBootKey: string | null = null;
+  /** Resolves when the log has what this mux saw, after close(). */
+  logClosed: Promise<void> = Promise.resolve();
 
   private readonly onResync: (() => void) | undefined;
 
@@ -101,6 +109,8 @@ export class SerialMux {
     this.options = deps.options;
     this.logger = deps.logger;
     this.history = new SerialHistory(deps.options);
+    this.log = deps.log ?? null;
+    this.restoreFromLog();
     const now = deps.now ?? (() => performance.now());
     this.output = new OutputCoalescer({
       windowMs: deps.options.coalesceMs,
@@ -182,7 +192,8 @@ export class SerialMux {
     this.source = source;
     const alive = ALIVE.has(vm.state);
     const bootKey = alive ? String(vm.id) : null;
-    const newBoot = alive && bootKey !== this.bootKey;
+    const newBoot = alive && bootKey !== this.bootKey && bootKey !== this.restoredBootKey;
+    this.restoredBootKey = null;
     const attachable =
       alive &&
       source !== null &&
@@ -193,6 +204,7 @@ export class SerialMux {
       this.flush();
       this.boot += 1;
       this.history.newBoot();
+      if (bootKey !== null) this.log?.boot(this.history.end, bootKey);
     }
     this.bootKey = bootKey;
     if (newBoot || sourceKey !== this.sourceKey) {
@@ -200,6 +212,7 @@ export class SerialMux {
       this.link.want(attachable ? source : null);
     }
     if (newBoot || vm.state !== this.vmState) {
+      if (vm.state !== this.vmState) this.log?.event(this.history.end, { kind: 'state', state: vm.state });
       this.vmState = vm.state;
       this.broadcast('vm');
     }
@@ -271,10 +284,34 @@ export class SerialMux {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.log) this.logClosed = this.log.close();
     this.link.close();
     this.output.close();
     if (this.presenceTimer) clearTimeout(this.presenceTimer);
     for (const client of [...this.clients.values()]) this.closeClient(client, error);
+  }
+
+  /** Takes the history the log kept over a restart; a log that cannot be read is not used. */
+  private restoreFromLog(): void {
+    if (!this.log) return;
+    try {
+      const saved = this.log.load(this.options);
+      if (saved) {
+        this.history.restore(saved);
+        this.restoredBootKey = saved.bootKey;
+        this.logger.info(
+          { from: saved.tail.start, end: saved.end, clean: saved.clean },
+          'serial history restored from the log',
+        );
+      }
+      this.log.event(this.history.end, { kind: 'daemon-start', unclean: saved !== null && !saved.clean });
+    } catch (error) {
+      this.logger.warn(
+        { err: error, dir: this.log.dir },
+        'serial log cannot be opened; this port is not logged',
+      );
+      this.log = null;
+    }
   }
 
   // -- upstream → clients
@@ -287,6 +324,7 @@ export class SerialMux {
   private fanOut(chunk: OutputChunk): void {
     const start = this.history.end;
     this.history.append(chunk.data);
+    this.log?.append(start, chunk.data);
     for (const client of this.clients.values()) this.pump(client, start, chunk);
   }
 

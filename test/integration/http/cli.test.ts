@@ -20,7 +20,10 @@ interface Served {
 
 async function serve(config: Record<string, unknown>, dir: string): Promise<Served> {
   const configFile = path.join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ listen: '127.0.0.1:0', webDir: dir, ...config }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({ listen: '127.0.0.1:0', webDir: dir, stateDir: path.join(dir, 'state'), ...config }),
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--config', configFile], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

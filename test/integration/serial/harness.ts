@@ -6,7 +6,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createConsoleHub, type ConsoleHubHandle, type SerialOptions } from '../../../src/bridge/index.js';
+import {
+  createConsoleHub,
+  type ConsoleHubHandle,
+  type SerialLogStore,
+  type SerialOptions,
+} from '../../../src/bridge/index.js';
 import type { ServerMessage } from '../../../src/bridge/serial/index.js';
 import type { Role } from '../../../src/bridge/types.js';
 import type { DomainState, SerialSource, Vm, VmRegistry } from '../../../src/discovery/types.js';
@@ -27,12 +32,17 @@ export class SerialServer {
   private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-serial-'));
   private readonly socketPath = path.join(this.dir, 'http.sock');
 
-  private constructor(options: Partial<SerialOptions>, registry?: VmRegistry) {
+  private constructor(
+    options: Partial<SerialOptions>,
+    registry?: VmRegistry,
+    serialLogStore?: SerialLogStore,
+  ) {
     this.hub = createConsoleHub({
       registry: registry ?? this.registry,
       logger: silentLogger,
       serial: options,
       vnc: stubVnc(),
+      ...(serialLogStore ? { serialLogStore } : {}),
     });
     this.server = http.createServer();
     this.wss = new WebSocketServer({
@@ -63,8 +73,12 @@ export class SerialServer {
   }
 
   /** With `registry` (e.g. real discovery) the hub follows it instead of the fake one. */
-  static async start(options: Partial<SerialOptions> = {}, registry?: VmRegistry): Promise<SerialServer> {
-    const s = new SerialServer(options, registry);
+  static async start(
+    options: Partial<SerialOptions> = {},
+    registry?: VmRegistry,
+    serialLogStore?: SerialLogStore,
+  ): Promise<SerialServer> {
+    const s = new SerialServer(options, registry, serialLogStore);
     s.hub.start();
     await new Promise<void>((resolve) => s.server.listen(s.socketPath, resolve));
     return s;
@@ -184,9 +198,9 @@ export class ConsoleClient {
     });
   }
 
-  static open(url: string, answerQueries = false): Promise<ConsoleClient> {
+  static open(url: string, answerQueries = false, headers?: Record<string, string>): Promise<ConsoleClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(url, { perMessageDeflate: false, ...(headers ? { headers } : {}) });
       const client = new ConsoleClient(ws, answerQueries);
       ws.once('open', () => {
         resolve(client);
