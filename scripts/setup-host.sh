@@ -11,6 +11,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
   busybox-static cpio chromium websockify openssl procps psmisc iproute2 ca-certificates curl
   fonts-dejavu-core nginx-light bubblewrap systemd dpkg-dev lintian openssh-client sshpass prometheus
+  asciinema
 )
 URI=qemu:///system
 

@@ -90,6 +90,10 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
     attachSerialClient(vmName, index, transport, session, options) {
       return serial.attachClient(vmName, index, transport, session, options);
     },
+    readSerialLog(vmName, index, range) {
+      if (!deps.serialLogStore || !serial.mux(vmName, index)) return null;
+      return deps.serialLogStore.records(vmName, index, range);
+    },
     readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined {
       return serial.read(vmName, index, from, max);
     },

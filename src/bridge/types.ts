@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { VwcError } from '../errors/index.js';
 import type { ClientTransport } from './serial/client.js';
+import type { LogRange, LogRecord } from './serial/log/index.js';
 import type { SerialClientHandle } from './serial/mux.js';
 
 export type { ClientTransport, SerialClientHandle };
@@ -69,6 +70,11 @@ export interface ConsoleHub {
     session: ConsoleSession,
     options: SerialAttachOptions,
   ): SerialClientHandle;
+  /**
+   * The on-disk log of serial console `index` in a time window (GET …/serial/:n/log); null when
+   * the daemon keeps no logs or the domain has no such port. Absent on hubs without logs.
+   */
+  readSerialLog?(vmName: string, index: number, range: LogRange): AsyncGenerator<LogRecord> | null;
   /** History of serial console `index`, for GET …/serial/:n/history. */
   readSerialHistory(vmName: string, index: number, from: number, max: number): HistoryRead | undefined;
   vncAvailable(vmName: string): Availability;

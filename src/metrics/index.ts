@@ -326,6 +326,7 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
           };
         },
         readSerialHistory: (vmName, index, from, max) => hub.readSerialHistory(vmName, index, from, max),
+        readSerialLog: (vmName, index, range) => hub.readSerialLog?.(vmName, index, range) ?? null,
         vncAvailable: (vmName) => hub.vncAvailable(vmName),
         attachVnc(ws, socket, vmName, session) {
           trackWebSocket('vnc', vmName, ws, socket);

@@ -10,6 +10,7 @@ import type { Principal } from '../access.js';
 import type { AuthLocals } from '../auth/authenticate.js';
 import type { ConsoleRef, TicketStore } from '../auth/tickets.js';
 import { domainItem, visibleItems } from '../views.js';
+import { addSerialLogRoute } from './serial-log.js';
 
 export interface ApiDeps {
   readonly registry: VmRegistry;
@@ -54,7 +55,7 @@ function queryInt(req: Request, name: string, fallback: number): number {
   return Number(value);
 }
 
-function param(req: Request, name: string): string {
+export function param(req: Request, name: string): string {
   const value = (req.params as Record<string, string | undefined>)[name];
   if (value === undefined) throw new VwcError('VWC_ERR_NOT_FOUND', 'not found');
   return value;
@@ -111,6 +112,8 @@ export function apiRouter(deps: ApiDeps): Router {
     if (read.missing) res.setHeader('x-vwc-missing', `${read.missing.from}-${read.missing.to}`);
     res.end(read.data);
   });
+
+  addSerialLogRoute(router, deps);
 
   router.get('/version', (_req, res) => {
     res.json({ version: deps.version });

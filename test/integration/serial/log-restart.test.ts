@@ -2,7 +2,8 @@
 // it and a new one on the same log folder goes on at the same offsets (a client resumes
 // byte-exact, a new one still sees the boot); and the real daemon killed with SIGKILL loses
 // nothing that was printed more than serialLog.flushMs before the kill.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,29 @@ describe('serial history across restarts', () => {
         expect(resumed.of('hello')[0]!.history.end).toBeGreaterThanOrEqual(had);
         resumed.close();
         expect(second.output()).toContain('serial history restored from the log');
+
+        // The log as a download: text with the crash marked, and asciicast that asciinema reads.
+        const log = (query: string): Promise<Response> =>
+          fetch(`${second.url}/api/domains/${encodeURIComponent(domain.name)}/serial/0/log?${query}`, {
+            headers: auth,
+          });
+        const text = await (await log('format=text&strip=1')).text();
+        expect(text).toContain('killed-42');
+        expect(text).toMatch(/--- \S+ daemon started after a crash/);
+        const cast = await log('format=asciicast');
+        expect(cast.headers.get('content-disposition')).toContain('serial0.cast');
+        const castFile = path.join(logs, 'console.cast');
+        writeFileSync(castFile, await cast.text());
+        // asciinema cat reads /dev/tty: script(1) gives it a terminal.
+        const shown = execFileSync('script', ['-qec', `asciinema cat ${castFile}`, '/dev/null'], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(shown).toContain('killed-42');
+        expect((await log('format=nonsense')).status).toBe(400);
+        expect((await log('since=yesterday')).status).toBe(400);
+        const future = await (await log(`format=text&since=${Date.now() + 3_600_000}`)).text();
+        expect(future).toBe('');
       } finally {
         await second.stop();
       }

@@ -15,11 +15,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SerialMux, serialOptions } from '../../../src/bridge/serial/index.js';
 import {
+  LogExporter,
   PortLog,
   SerialLogStore,
   decodeSegment,
   domainFolder,
   segmentName,
+  type LogRecord,
 } from '../../../src/bridge/serial/log/index.js';
 import { FakeClient, FakeConnector, alice, makeVm, settle, silentLogger } from './fakes.js';
 
@@ -42,6 +44,15 @@ afterEach(() => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` holds (timers and the thread pool are slow on a loaded machine). */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
 
 describe('serial log records', () => {
   it('reads back what was written and cuts a torn last record', async () => {
@@ -99,7 +110,9 @@ describe('PortLog', () => {
     expect(saved.head!.data.toString().startsWith('line 0\r\nline 1\r\n')).toBe(true);
     // Not closed: like kill -9 after the last flush.
     read.append(offset, Buffer.from('after'));
-    await sleep(50);
+    const size = (): number => read.segments().reduce((sum, seg) => sum + seg.size, 0);
+    const before = size();
+    await eventually(() => size() > before, 'the flush');
     const crashed = new PortLog(dir, OPTIONS, { logger: silentLogger, now: Date.now }).load(LIMITS)!;
     expect(crashed).toMatchObject({ end: offset + 5, clean: false });
   });
@@ -134,16 +147,16 @@ describe('PortLog', () => {
     });
     log.load(LIMITS);
     log.append(0, Buffer.from('kept '));
-    await sleep(40);
+    await eventually(() => log.segments()[0]!.size > 8, 'the first write');
     // The folder turns into a file: the next segment cannot be made (as on a full or lost disk).
     rmSync(portDir, { recursive: true });
     writeFileSync(portDir, 'in the way');
     // Force a new segment so the write fails: a big batch past segmentBytes.
     log.append(5, Buffer.alloc(5000, 0x62));
-    await sleep(60);
+    await eventually(() => changes.length === 1, 'the failed write');
     expect(changes).toEqual([false]);
     rmSync(portDir);
-    await sleep(80);
+    await eventually(() => changes.length === 2, 'the retry');
     expect(changes).toEqual([false, true]);
     log.append(5005, Buffer.from('back'));
     await log.close();
@@ -198,5 +211,55 @@ describe('SerialMux with a log', () => {
     expect(fresh.of('hello')[0]!.vm.boot).toBe(0);
     after.close(new (await import('../../../src/errors/index.js')).VwcError('VWC_ERR_SHUTTING_DOWN', 'end'));
     await after.logClosed;
+  });
+});
+
+describe('log export', () => {
+  const data = (offset: number, time: number, text: string | Buffer): LogRecord => ({
+    type: 'data',
+    offset,
+    time,
+    data: Buffer.isBuffer(text) ? text : Buffer.from(text),
+  });
+  const euro = Buffer.from('€'); // three bytes: split across two records below
+
+  it('writes asciicast v2 with real times, UTF-8 split across records, events as markers', () => {
+    const exporter = new LogExporter({ format: 'asciicast', title: 'vm1 serial 0' });
+    const records: LogRecord[] = [
+      data(0, 1_000_000, 'login: '),
+      { type: 'event', offset: 7, time: 1_000_500, event: { kind: 'state', state: 'paused' } },
+      data(7, 1_001_250, Buffer.concat([Buffer.from('price '), euro.subarray(0, 1)])),
+      data(14, 1_002_000, euro.subarray(1)),
+    ];
+    const lines = (records.map((r) => exporter.record(r)).join('') + exporter.end()).trim().split('\n');
+    expect(JSON.parse(lines[0]!)).toEqual({
+      version: 2,
+      width: 80,
+      height: 24,
+      timestamp: 1000,
+      title: 'vm1 serial 0',
+    });
+    expect(lines.slice(1).map((l) => JSON.parse(l) as unknown)).toEqual([
+      [0, 'o', 'login: '],
+      [0.5, 'm', 'VM paused'],
+      [1.25, 'o', 'price '],
+      [2, 'o', '€'],
+    ]);
+    expect(exporter.contentType).toBe('application/x-asciicast');
+  });
+
+  it('writes text with event lines, and strips escapes and carriage returns on request', () => {
+    const records: LogRecord[] = [
+      data(0, Date.UTC(2026, 11, 6, 19), '\x1b[1;32mok\x1b[0m\r\n\x1b]0;title\x07# '),
+      { type: 'event', offset: 20, time: Date.UTC(2026, 11, 6, 19, 5), event: { kind: 'boot', key: '3' } },
+    ];
+    const plain = new LogExporter({ format: 'text', strip: true });
+    expect(records.map((r) => plain.record(r)).join('')).toBe(
+      'ok\n# \n--- 2026-12-06T19:05:00.000Z VM booted ---\n',
+    );
+    const raw = new LogExporter({ format: 'raw' });
+    expect(Buffer.concat(records.map((r) => Buffer.from(raw.record(r))))).toEqual(
+      records[0]!.type === 'data' ? records[0]!.data : null,
+    );
   });
 });

@@ -342,21 +342,8 @@ export class PortLog {
     }
   }
 
-  /** Segment files, oldest first, with their sizes. */
-  segments(): { name: string; offset: number; size: number; mtimeMs: number }[] {
-    if (!existsSync(this.dir)) return [];
-    const found = [];
-    for (const name of readdirSync(this.dir)) {
-      const offset = segmentOffset(name);
-      if (offset === null) continue;
-      try {
-        const stat = statSync(path.join(this.dir, name));
-        found.push({ name, offset, size: stat.size, mtimeMs: stat.mtimeMs });
-      } catch {
-        // Deleted meanwhile.
-      }
-    }
-    return found.sort((a, b) => a.offset - b.offset);
+  segments(): SegmentFile[] {
+    return listSegments(this.dir);
   }
 
   /** Cuts a record torn by a crash off the end of the newest segment. */
@@ -408,6 +395,30 @@ export class PortLog {
     }
     return held > 0 ? { start, data: Buffer.concat(parts) } : null;
   }
+}
+
+export interface SegmentFile {
+  readonly name: string;
+  readonly offset: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** A port folder's segment files, oldest first (none when the folder does not exist). */
+export function listSegments(dir: string): SegmentFile[] {
+  if (!existsSync(dir)) return [];
+  const found: SegmentFile[] = [];
+  for (const name of readdirSync(dir)) {
+    const offset = segmentOffset(name);
+    if (offset === null) continue;
+    try {
+      const stat = statSync(path.join(dir, name));
+      found.push({ name, offset, size: stat.size, mtimeMs: stat.mtimeMs });
+    } catch {
+      // Deleted meanwhile.
+    }
+  }
+  return found.sort((a, b) => a.offset - b.offset);
 }
 
 function isData(record: LogRecord): record is Extract<LogRecord, { type: 'data' }> {

@@ -4,9 +4,11 @@
 // total under `maxTotalBytes` by deleting the oldest segments of any port.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { PortLog, type PortLogOptions } from './port-log.js';
+import { PortLog, listSegments, type PortLogOptions } from './port-log.js';
+import { decodeSegment, type LogRecord } from './records.js';
 
 export interface SerialLogOptions extends PortLogOptions {
   /** Every port's segments together; the oldest go first. */
@@ -49,6 +51,16 @@ export class SerialLogStore {
     private readonly deps: SerialLogStoreDeps,
   ) {
     this.options = { ...DEFAULT_SERIAL_LOG_OPTIONS, ...options };
+  }
+
+  /** The folder of one port's log. */
+  portDir(vmName: string, index: number): string {
+    return path.join(this.root, domainFolder(vmName), String(index));
+  }
+
+  /** The records of one port's log in a time window (none when it has no log). */
+  records(vmName: string, index: number, range: LogRange): AsyncGenerator<LogRecord> {
+    return readPortLog(this.portDir(vmName, index), range);
   }
 
   /** The log of one port; its folder is made on load. */
@@ -107,5 +119,32 @@ function safeList(dir: string): string[] {
       .map((e) => e.name);
   } catch {
     return [];
+  }
+}
+
+/** A time window of a log, in ms since the epoch (either end open). */
+export interface LogRange {
+  readonly since?: number;
+  readonly until?: number;
+}
+
+/**
+ * The records of one port's log in the window, oldest first, one segment in memory at a time.
+ * A segment whose last write is before `since` is not read.
+ */
+export async function* readPortLog(dir: string, range: LogRange): AsyncGenerator<LogRecord> {
+  for (const segment of listSegments(dir)) {
+    if (range.since !== undefined && segment.mtimeMs < range.since) continue;
+    let file: Buffer;
+    try {
+      file = await readFile(path.join(dir, segment.name));
+    } catch {
+      continue; // Deleted by retention meanwhile.
+    }
+    for (const record of decodeSegment(file).records) {
+      if (range.since !== undefined && record.time < range.since) continue;
+      if (range.until !== undefined && record.time > range.until) return;
+      yield record;
+    }
   }
 }
