@@ -320,8 +320,15 @@ export class PortLog {
   private openSegment(name: string): void {
     const file = path.join(this.dir, name);
     const fd = openSync(file, 'a', 0o640);
-    const size = fstatSync(fd).size;
-    if (size === 0) writeSync(fd, MAGIC);
+    let size: number;
+    try {
+      size = fstatSync(fd).size;
+      if (size === 0) writeSync(fd, MAGIC);
+    } catch (error) {
+      // A full disk may let the file be made and refuse its first bytes: not a leaked fd.
+      closeSync(fd);
+      throw error;
+    }
     this.fd = fd;
     this.segmentSize = Math.max(size, MAGIC.length);
   }
