@@ -15,7 +15,7 @@ import { FrameReader, connectFastReader } from './vnc-wsclient.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 
-export type Relay = 'vwc' | 'vwc-2ms' | 'vwc-nocoalesce' | 'websockify';
+export type Relay = 'vwc' | 'vwc-log' | 'vwc-2ms' | 'vwc-nocoalesce' | 'websockify';
 export type SourceMode = 'flood' | 'chatty' | 'paced' | 'stamped' | 'drain' | 'echo';
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -109,7 +109,7 @@ async function startRelay(relay: Relay, sourcePath: string, vms: number): Promis
     await waitForPort(port);
     return { url: () => `ws://127.0.0.1:${port}/`, protocols: ['binary'], child };
   }
-  const coalesce = relay === 'vwc' ? '5' : relay === 'vwc-2ms' ? '2' : '0';
+  const coalesce = relay === 'vwc' || relay === 'vwc-log' ? '5' : relay === 'vwc-2ms' ? '2' : '0';
   const child = spawn(
     process.execPath,
     [
@@ -121,6 +121,7 @@ async function startRelay(relay: Relay, sourcePath: string, vms: number): Promis
       sourcePath,
       coalesce,
       String(vms),
+      relay === 'vwc-log' ? 'log' : '',
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -320,7 +320,7 @@ ${rateTable(rows)}
   }
   if (SECTIONS.has('chatty')) {
     const chatty: Row[] = [];
-    for (const relay of ['vwc', 'vwc-2ms', 'vwc-nocoalesce', 'websockify'] as const) {
+    for (const relay of ['vwc', 'vwc-log', 'vwc-2ms', 'vwc-nocoalesce', 'websockify'] as const) {
       log(`chatty: ${relay}`);
       chatty.push(await scenario(relay, 'chatty', 1, false));
     }
@@ -333,7 +333,8 @@ ${rateTable(chatty)}
     const rows: FanoutRow[] = [];
     const runs: [number, number][] = [...CLIENTS.map((n): [number, number] => [n, 1024]), [MANY, 128]];
     for (const [count, size] of runs) {
-      for (const relay of ['vwc', 'websockify'] as const) {
+      // vwc-log: the same with the serial log on disk (the daemon's default).
+      for (const relay of ['vwc', 'vwc-log', 'websockify'] as const) {
         if (skipWebsockify(relay, count) || (relay === 'websockify' && size !== 1024)) continue;
         log(`fanout: ${relay}, ${count} viewers, ${size}-byte writes`);
         rows.push(await fanout(relay, count, size));
