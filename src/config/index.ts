@@ -8,6 +8,7 @@ export type {
   MetricsConfig,
   SlowClientPolicy,
   SshConfig,
+  ThumbnailsConfig,
   UserPolicy,
 } from './types.js';
 export {

@@ -10,6 +10,7 @@ import type {
   ListenAddress,
   LogLevel,
   MetricsConfig,
+  ThumbnailsConfig,
   SlowClientPolicy,
   SshConfig,
   UserPolicy,
@@ -266,6 +267,7 @@ const TOP_KEYS = [
   'webDir',
   'logLevel',
   'metrics',
+  'thumbnails',
 ] as const;
 
 function section(
@@ -353,6 +355,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       'silent',
     ]),
     metrics: parseMetrics(raw),
+    thumbnails: parseThumbnails(raw),
     configFile,
   };
 }
@@ -384,6 +387,16 @@ function parseMetrics(raw: Record<string, unknown>): MetricsConfig {
     token,
     loopbackOnly,
     maxDomainLabels: int('metrics.maxDomainLabels', metrics.maxDomainLabels ?? 50, 0, 10_000),
+  };
+}
+
+function parseThumbnails(raw: Record<string, unknown>): ThumbnailsConfig {
+  const t = section(raw, 'thumbnails', ['intervalSeconds', 'maxConcurrent', 'width']);
+  return {
+    // Under 2 s a list of many VMs would keep libvirt busy with screenshots nobody can follow.
+    intervalSeconds: int('thumbnails.intervalSeconds', t.intervalSeconds ?? 10, 2, 3600),
+    maxConcurrent: int('thumbnails.maxConcurrent', t.maxConcurrent ?? 2, 1, 64),
+    width: int('thumbnails.width', t.width ?? 320, 64, 1920),
   };
 }
 

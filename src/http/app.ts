@@ -21,6 +21,7 @@ import { sendError } from './respond.js';
 import { apiRouter } from './routes/api.js';
 import { eventsHandler } from './routes/events.js';
 import { pagesRouter } from './routes/pages.js';
+import { thumbnailHandler, type ThumbnailRouteDeps } from './routes/thumbnail.js';
 import { UpgradeHandler } from './upgrade.js';
 
 export type HttpConfig = Pick<
@@ -50,6 +51,8 @@ export interface HttpDeps {
   readonly power?: PowerControl;
   /** Told each power action's outcome (metrics). */
   readonly onAction?: (action: PowerAction, result: 'ok' | 'error') => void;
+  /** List-page thumbnails (src/control/thumbnails); absent = the route answers 404. */
+  readonly thumbnails?: Pick<ThumbnailRouteDeps, 'thumbnails' | 'intervalSeconds'>;
   /** `GET /metrics` (outside Basic auth, with its own access rule); absent = no such route. */
   readonly metrics?: MetricsEndpoint;
   /** The daemon's version for /api/version and /healthz; default `unknown`. */
@@ -140,6 +143,9 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       streams,
     }),
   );
+  if (deps.thumbnails) {
+    app.get('/api/domains/:name/thumbnail', thumbnailHandler({ registry, hub, ...deps.thumbnails }));
+  }
   app.use(
     '/api',
     apiRouter({
