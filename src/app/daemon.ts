@@ -30,7 +30,7 @@ export interface DaemonParts {
   createHub(config: Config, registry: VmRegistry, logger: Logger, hooks?: HubHooks): ConsoleHub;
   /** Power actions (src/control); without it the action route answers 404. */
   createPower?(config: Config, logger: Logger): PowerControl & { stop(): void };
-  /** List-page thumbnails (src/control/thumbnails); without it the thumbnail route answers 404. */
+  /** List-page thumbnails (src/control/thumbnails); without it the thumbnail route answers 204 (no picture). */
   createThumbnails?(
     config: Config,
     registry: VmRegistry,

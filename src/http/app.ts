@@ -51,7 +51,7 @@ export interface HttpDeps {
   readonly power?: PowerControl;
   /** Told each power action's outcome (metrics). */
   readonly onAction?: (action: PowerAction, result: 'ok' | 'error') => void;
-  /** List-page thumbnails (src/control/thumbnails); absent = the route answers 404. */
+  /** List-page thumbnails (src/control/thumbnails); absent = the route answers 204 (no picture). */
   readonly thumbnails?: Pick<ThumbnailRouteDeps, 'thumbnails' | 'intervalSeconds'>;
   /** `GET /metrics` (outside Basic auth, with its own access rule); absent = no such route. */
   readonly metrics?: MetricsEndpoint;
@@ -143,9 +143,13 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       streams,
     }),
   );
-  if (deps.thumbnails) {
-    app.get('/api/domains/:name/thumbnail', thumbnailHandler({ registry, hub, ...deps.thumbnails }));
-  }
+  app.get(
+    '/api/domains/:name/thumbnail',
+    deps.thumbnails
+      ? thumbnailHandler({ registry, hub, ...deps.thumbnails })
+      : // No thumbnail part (fake parts): no picture, and no failed request in the page's console.
+        (_req, res) => void res.status(204).end(),
+  );
   app.use(
     '/api',
     apiRouter({

@@ -67,6 +67,12 @@ export function createThumbnailCells(): ThumbnailCells {
       const every = Number(response.headers.get('x-vwc-thumbnail-interval'));
       if (Number.isInteger(every) && every > 0) intervalSeconds = every;
       if (response.status === 304) return;
+      if (response.status === 204) {
+        // The daemon has no thumbnails: nothing to show.
+        replace(tile.cell);
+        tile.cell.dataset.state = 'off';
+        return;
+      }
       if (!response.ok) {
         tile.etag = null;
         tile.cell.dataset.state = 'error';
