@@ -93,6 +93,9 @@ describe('a socket-folder VM with NAME.qmp through the daemon', () => {
     });
     expect(again.status).toBe(304);
     expect((await again.arrayBuffer()).byteLength).toBe(0);
+    // Counted in /metrics (loopback scrape, the default).
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toMatch(/^vwc_thumbnail_captures_total\{result="ok"\} [1-9]/m);
   });
 
   it('pauses, resumes and resets through QMP, refuses viewers and start, and forces off', async () => {
