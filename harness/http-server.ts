@@ -20,7 +20,13 @@ import type { DaemonParts } from '../src/app/index.js';
 import type { Vm } from '../src/discovery/types.js';
 import { FakeRegistry } from './registry.js';
 import { VwcError } from '../src/errors/index.js';
-import { createWebServer, setUser, UserStore, type WebServer } from '../src/http/index.js';
+import {
+  createWebServer,
+  setUser,
+  UserStore,
+  type WebServer,
+  type WebServerDeps,
+} from '../src/http/index.js';
 import type { HttpConfig, PasswordChecker } from '../src/http/index.js';
 
 export function fakeVm(name: string, overrides: Partial<Vm> = {}): Vm {
@@ -188,6 +194,8 @@ export interface HarnessOptions {
   readonly passwordChecker?: PasswordChecker;
   /** WebSocket ping interval (default: the server's, 30 s). */
   readonly pingIntervalMs?: number;
+  /** The thumbnail part (default none: the route answers 204). */
+  readonly thumbnails?: WebServerDeps['thumbnails'];
 }
 
 export function basic(user: string, password: string): string {
@@ -245,6 +253,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     now: () => clock,
     heartbeatMs: 200,
     ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+    ...(options.thumbnails ? { thumbnails: options.thumbnails } : {}),
   });
   const base = await web.listen();
   return {

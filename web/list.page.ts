@@ -4,6 +4,7 @@ import { byId, h, replace, stateBadge } from './lib/dom.js';
 import { consolePath } from './lib/paths.js';
 import { powerButtons } from './lib/power.js';
 import { showSession } from './lib/session.js';
+import { createThumbnailCells } from './lib/thumbnails.js';
 import type { DomainItem, SourceStatus } from './lib/types.js';
 
 const rows = byId('rows');
@@ -11,6 +12,7 @@ const summary = byId('summary');
 const notices = byId('notices');
 
 const domains = new Map<string, DomainItem>();
+const thumbnails = createThumbnailCells();
 let sources: readonly SourceStatus[] = [];
 let streamUp = true;
 let loaded = false;
@@ -49,6 +51,7 @@ function row(item: DomainItem): HTMLTableRowElement {
     h('td', { class: 'title', title: item.description ?? undefined }, item.title ?? ''),
     h('td', {}, stateBadge(item.state)),
     h('td', {}, consoleLinks(item)),
+    h('td', { class: 'thumb-cell' }, thumbnails.cell(item)),
     h('td', { class: 'actions' }, powerButtons(item, { report })),
   );
   return tr;

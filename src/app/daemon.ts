@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ConsoleHub } from '../bridge/types.js';
 import { configWarnings, packageVersion, type Config } from '../config/index.js';
 import type { PowerControl } from '../control/index.js';
+import type { ThumbnailService } from '../control/thumbnails/index.js';
 import { createMetrics, type DaemonMetrics } from '../metrics/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import {
@@ -29,6 +30,12 @@ export interface DaemonParts {
   createHub(config: Config, registry: VmRegistry, logger: Logger, hooks?: HubHooks): ConsoleHub;
   /** Power actions (src/control); without it the action route answers 404. */
   createPower?(config: Config, logger: Logger): PowerControl & { stop(): void };
+  /** List-page thumbnails (src/control/thumbnails); without it the thumbnail route answers 204 (no picture). */
+  createThumbnails?(
+    config: Config,
+    registry: VmRegistry,
+    onCapture?: (result: 'ok' | 'error') => void,
+  ): { readonly service: ThumbnailService; stop(): void };
 }
 
 /** What the daemon asks of the hub it is given (metrics). */
@@ -109,6 +116,7 @@ export async function startDaemon(
     ? createMetrics({ maxDomainLabels: config.metrics.maxDomainLabels, version })
     : null;
   const power = parts.createPower?.(config, logger.child({ part: 'control' })) ?? null;
+  let thumbnails: ReturnType<NonNullable<DaemonParts['createThumbnails']>> | null = null;
   let unobserve: (() => void) | null = null;
   // One failed-login counter for both front doors: a guess over SSH counts over HTTP too.
   const limiter = new LoginRateLimiter(
@@ -142,6 +150,9 @@ export async function startDaemon(
         : {},
     );
     hub.start();
+    thumbnails =
+      parts.createThumbnails?.(config, discovery.registry, (result) => metrics?.thumbnailCapture(result)) ??
+      null;
     unobserve = metrics?.observe(discovery.registry, hub) ?? null;
     // The front doors get the hub with every attach counted.
     const served = metrics ? metrics.instrumentHub(hub) : hub;
@@ -156,6 +167,14 @@ export async function startDaemon(
       listen: config.listen,
       version,
       ...(power ? { power } : {}),
+      ...(thumbnails
+        ? {
+            thumbnails: {
+              thumbnails: thumbnails.service,
+              intervalSeconds: config.thumbnails.intervalSeconds,
+            },
+          }
+        : {}),
       ...(metrics ? metricsRoutes(metrics, config.metrics) : {}),
     });
     built = web;
@@ -171,6 +190,7 @@ export async function startDaemon(
       () => hub?.stop(SHUTDOWN_REASON),
       () => unobserve?.(),
       () => power?.stop(),
+      () => thumbnails?.stop(),
       () => discovery.stop(),
       () => users.close(),
     ]) {
@@ -198,6 +218,7 @@ export async function startDaemon(
         ['hub', () => started.stop(reason)],
         ['metrics', () => unobserve?.()],
         ['control', () => power?.stop()],
+        ['thumbnails', () => thumbnails?.stop()],
         ['discovery', () => discovery.stop()],
         ['users', () => users.close()],
       ];

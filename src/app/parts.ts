@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { SerialLogStore, createConsoleHub } from '../bridge/index.js';
 import { createPowerControl } from '../control/index.js';
+import { createThumbnails } from '../control/thumbnails/index.js';
 import { createDiscovery, createVirshRunner } from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
 import { filterRegistry } from './filter-registry.js';
@@ -58,4 +59,11 @@ export const realParts: DaemonParts = {
       },
     };
   },
+  createThumbnails: (config, registry, onCapture) =>
+    createThumbnails({
+      virsh: createVirshRunner({ uri: config.libvirt.uri }),
+      registry,
+      ...config.thumbnails,
+      ...(onCapture ? { onCapture } : {}),
+    }),
 };

@@ -9,6 +9,7 @@ export type {
   SerialLogConfig,
   SlowClientPolicy,
   SshConfig,
+  ThumbnailsConfig,
   UserPolicy,
 } from './types.js';
 export {

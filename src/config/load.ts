@@ -11,6 +11,7 @@ import type {
   LogLevel,
   MetricsConfig,
   SerialLogConfig,
+  ThumbnailsConfig,
   SlowClientPolicy,
   SshConfig,
   UserPolicy,
@@ -268,6 +269,7 @@ const TOP_KEYS = [
   'logLevel',
   'metrics',
   'serialLog',
+  'thumbnails',
 ] as const;
 
 function section(
@@ -356,6 +358,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     ]),
     metrics: parseMetrics(raw),
     serialLog: parseSerialLog(raw),
+    thumbnails: parseThumbnails(raw),
     configFile,
   };
 }
@@ -421,6 +424,16 @@ function parseSerialLog(raw: Record<string, unknown>): SerialLogConfig {
     maxBytesPerPort,
     maxTotalBytes,
     maxAgeDays: int('serialLog.maxAgeDays', log.maxAgeDays ?? 30, 0, 36_500),
+  };
+}
+
+function parseThumbnails(raw: Record<string, unknown>): ThumbnailsConfig {
+  const t = section(raw, 'thumbnails', ['intervalSeconds', 'maxConcurrent', 'width']);
+  return {
+    // Under 2 s a list of many VMs would keep libvirt busy with screenshots nobody can follow.
+    intervalSeconds: int('thumbnails.intervalSeconds', t.intervalSeconds ?? 10, 2, 3600),
+    maxConcurrent: int('thumbnails.maxConcurrent', t.maxConcurrent ?? 2, 1, 64),
+    width: int('thumbnails.width', t.width ?? 320, 64, 1920),
   };
 }
 

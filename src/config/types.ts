@@ -61,6 +61,16 @@ export interface SerialLogConfig {
   readonly maxAgeDays: number;
 }
 
+/** List-page thumbnails (src/control/thumbnails): how often, how many at once, how wide. */
+export interface ThumbnailsConfig {
+  /** A VM's screen is captured at most once per interval, however many browsers ask (default 10). */
+  readonly intervalSeconds: number;
+  /** Captures running at once; more wait in a queue of at most one per VM (default 2). */
+  readonly maxConcurrent: number;
+  /** Width of the PNG in pixels; the height keeps the screen's proportions (default 320). */
+  readonly width: number;
+}
+
 export interface Config {
   readonly listen: ListenAddress;
   readonly tls: { readonly cert: string; readonly key: string } | null;
@@ -101,6 +111,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly metrics: MetricsConfig;
   readonly serialLog: SerialLogConfig;
+  readonly thumbnails: ThumbnailsConfig;
   /** The file that was read, or null when none existed at the default path. */
   readonly configFile: string | null;
 }

@@ -140,6 +140,19 @@ export const ERRORS = {
     summary:
       'The power action could not be sent (QMP socket unreachable, or an unexpected libvirt error); see the log.',
   },
+  // -- control (src/control/thumbnails): list-page thumbnails
+  VWC_ERR_THUMBNAIL_UNAVAILABLE: {
+    http: 404,
+    ws: 4410,
+    summary:
+      'The VM has nothing to show as a thumbnail: no screen that can be captured and no serial console.',
+  },
+  VWC_ERR_THUMBNAIL_FAILED: {
+    http: 502,
+    ws: 1011,
+    summary:
+      'Capturing or converting the screen failed (libvirt/QEMU refused, or the image was unreadable); nothing was cached.',
+  },
   // -- http (src/http, src/config)
   VWC_ERR_AUTH_REQUIRED: {
     http: 401,

@@ -21,6 +21,7 @@ import { sendError } from './respond.js';
 import { apiRouter } from './routes/api.js';
 import { eventsHandler } from './routes/events.js';
 import { pagesRouter } from './routes/pages.js';
+import { thumbnailHandler, type ThumbnailRouteDeps } from './routes/thumbnail.js';
 import { UpgradeHandler } from './upgrade.js';
 
 export type HttpConfig = Pick<
@@ -50,6 +51,8 @@ export interface HttpDeps {
   readonly power?: PowerControl;
   /** Told each power action's outcome (metrics). */
   readonly onAction?: (action: PowerAction, result: 'ok' | 'error') => void;
+  /** List-page thumbnails (src/control/thumbnails); absent = the route answers 204 (no picture). */
+  readonly thumbnails?: Pick<ThumbnailRouteDeps, 'thumbnails' | 'intervalSeconds'>;
   /** `GET /metrics` (outside Basic auth, with its own access rule); absent = no such route. */
   readonly metrics?: MetricsEndpoint;
   /** The daemon's version for /api/version and /healthz; default `unknown`. */
@@ -139,6 +142,13 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       maxBufferedBytes: deps.eventsMaxBufferedBytes ?? 1024 * 1024,
       streams,
     }),
+  );
+  app.get(
+    '/api/domains/:name/thumbnail',
+    deps.thumbnails
+      ? thumbnailHandler({ registry, hub, ...deps.thumbnails })
+      : // No thumbnail part (fake parts): no picture, and no failed request in the page's console.
+        (_req, res) => void res.status(204).end(),
   );
   app.use(
     '/api',

@@ -30,6 +30,7 @@ export interface DaemonMetrics {
   /** A port's serial log stopped (false) or resumed (true) writing. */
   serialLogWriting(writing: boolean): void;
   powerAction(action: PowerAction, result: 'ok' | 'error'): void;
+  thumbnailCapture(result: 'ok' | 'error'): void;
 }
 
 /** The first `limit` domain names seen keep their own label; the rest share `_other`. */
@@ -215,6 +216,12 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
     labelNames: ['action', 'result'],
     registers: [registry],
   });
+  const captures = new Counter({
+    name: 'vwc_thumbnail_captures_total',
+    help: 'Screen captures for list-page thumbnails, by result (ok, error).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
 
   const open = (kind: ConsoleKind, domain: string): string => {
     const label = labels.label(domain);
@@ -387,6 +394,9 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
     },
     powerAction(action, result) {
       actions.inc({ action, result });
+    },
+    thumbnailCapture(result) {
+      captures.inc({ result });
     },
   };
 }

@@ -118,4 +118,16 @@ describe('benches, --quick', () => {
     expect(tableRows(stdout, /^## bcryptjs compare/)).toHaveLength(2);
     expect(stdout).toMatch(/WebSocket upgrade to open/);
   }, 300_000);
+
+  it('bench:thumbnails prints the daemon CPU table: idle, and browsers polling with no failures', async () => {
+    const { code, stdout, stderr } = await runBench('thumbnails');
+    expect(code, stderr).toBe(0);
+    const rows = tableRows(stdout, /^## Daemon CPU with thumbnails/);
+    expect(rows, stdout).toHaveLength(2);
+    const polled = row(rows, '2 browsers, every screen changing');
+    expect(polled, stdout).toBeDefined();
+    // Every request answered (200 or 304), none failed.
+    expect(polled![6], stdout).toBe('0');
+    expect(Number(polled![4]), stdout).toBeGreaterThan(0);
+  }, 300_000);
 });

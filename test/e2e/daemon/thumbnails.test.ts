@@ -1,0 +1,124 @@
+// Live thumbnails on the list page, in Chromium against the real daemon and real guests: a VM
+// with VNC shows a PNG of its screen (captured through `virsh screenshot`), a VM without
+// graphics shows the last lines of its serial console; after the guest's screen changes (keys
+// typed on its tty1 through `virsh send-key`: `clear`), a later thumbnail shows the change.
+import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
+import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
+import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
+import { basic } from '../../../harness/http-server.js';
+import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { virsh } from '../../../harness/libvirt/virsh.js';
+import { waitFor } from '../web/probes.js';
+
+const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
+
+/**
+ * What a VM's thumbnail <img> shows: its ETag (a digest of the PNG's bytes) and the share of lit
+ * pixels (boot messages light a screen, `clear` darkens it), read back through a canvas.
+ */
+async function shownThumbnail(page: Page, name: string): Promise<{ etag: string; lit: number } | null> {
+  return page.evaluate((vm) => {
+    const cell = document.querySelector<HTMLElement>(`.thumb[data-name="${CSS.escape(vm)}"]`);
+    const img = cell?.querySelector('img');
+    if (!cell || !img?.src || !img.complete || img.naturalWidth === 0) return null;
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d');
+    if (!context) return null;
+    context.drawImage(img, 0, 0);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let lit = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i]! + data[i + 1]! + data[i + 2]! > 60) lit += 1;
+    return { etag: cell.dataset.etag ?? '', lit: lit / (canvas.width * canvas.height) };
+  }, name);
+}
+
+describe('list-page thumbnails in Chromium', () => {
+  const domains = new TestDomains();
+  let daemon: RunningDaemon;
+  let screen: TestDomain;
+  let textOnly: TestDomain;
+  const browsers: Browser[] = [];
+
+  beforeAll(async () => {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    screen = await domains.create({ label: 'thumb-web1', serials: ['pty'], vnc: 'unix' });
+    textOnly = await domains.create({ label: 'thumb-db1', serials: ['pty'], vnc: 'none' });
+    await domains.create({ label: 'thumb-spare', serials: ['pty'], vnc: 'unix', start: false });
+    daemon = await startDaemon({
+      users: [alice],
+      config: {
+        discovery: { include: [`vwct-${runId()}-*`] },
+        thumbnails: { intervalSeconds: 2 },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    for (const b of browsers.splice(0)) await b.close();
+    const code = await daemon.stop();
+    await domains.cleanup();
+    expect(code).toBe(0);
+  });
+
+  async function serialHistory(domain: TestDomain): Promise<string> {
+    const res = await fetch(`${daemon.url}/api/domains/${encodeURIComponent(domain.name)}/serial/0/history`, {
+      headers: { authorization: basic(alice.name, alice.password) },
+    });
+    return Buffer.from(await res.arrayBuffer()).toString('latin1');
+  }
+
+  it('shows the screen, the serial tail, and a new picture after the screen changes', async () => {
+    // Both guests at their prompts (tty1 shows its shell once ttyS0 does).
+    for (const vm of [screen, textOnly]) {
+      await waitFor(
+        `${vm.name} booted`,
+        async () => (await serialHistory(vm)).includes(promptFor('ttyS0')),
+        120_000,
+      );
+    }
+    const browser = await launchBrowser({
+      httpCredentials: { username: alice.name, password: alice.password },
+      viewport: { width: 1280, height: 560 },
+    });
+    browsers.push(browser);
+    const page = await browser.context.newPage();
+    await page.goto(`${daemon.url}/`);
+
+    // The VM with graphics: a PNG of its boot screen, with alt text.
+    const before = await waitFor(
+      'a lit thumbnail of the booted screen',
+      async () => {
+        const shown = await shownThumbnail(page, screen.name);
+        return shown && shown.lit > 0.02 ? shown : null;
+      },
+      60_000,
+    );
+    const img = page.locator(`.thumb[data-name="${screen.name}"] img`);
+    expect(await img.getAttribute('alt')).toBe(`Screen of ${screen.name}`);
+    expect(await img.evaluate((i: HTMLImageElement) => i.naturalWidth)).toBe(320);
+
+    // The VM without graphics: its serial console's last lines, as text.
+    const tail = page.locator(`.thumb[data-name="${textOnly.name}"] pre`);
+    await waitFor('the serial tail', async () => (await tail.textContent())?.includes('vwc-guest:ttyS0#'));
+    // The stopped VM has no thumbnail.
+    expect(await page.locator(`tr[data-name$="thumb-spare"] .thumb`).count()).toBe(0);
+    await saveScreenshot(page, 'list-thumbnails.png', true);
+
+    // Change the guest's screen through libvirt: `clear` typed on tty1 wipes the boot messages.
+    await virsh('send-key', screen.name, 'KEY_C', 'KEY_L', 'KEY_E', 'KEY_A', 'KEY_R', 'KEY_ENTER');
+    const after = await waitFor(
+      'a darker thumbnail after clear',
+      async () => {
+        const shown = await shownThumbnail(page, screen.name);
+        return shown && shown.etag !== before.etag && shown.lit < before.lit / 2 ? shown : null;
+      },
+      60_000,
+    );
+    expect(after.etag).not.toBe(before.etag);
+  });
+});
