@@ -2,9 +2,11 @@
 // anywhere): Esc, Tab, sticky Ctrl and Alt, arrows, Ctrl-C and (VNC) Ctrl-Alt-Del. A serial view
 // gets the bytes a terminal would send (arrows follow xterm's cursor-key mode); a VNC view gets
 // X11 keysyms for noVNC's sendKey. Ctrl and Alt stay armed until the next key, whether it comes
-// from the bar or from the (on-screen) keyboard.
+// from the bar or from the (on-screen) keyboard. A phone shows its keyboard only for a text
+// field, never for noVNC's canvas: the VNC bar has a "Type…" field whose input goes to the VM as
+// key presses, one per character.
 import { h } from './dom.js';
-import { XK, type KeyStroke } from './keys.js';
+import { SHIFT, strokesFor, XK, type KeyStroke } from './keys.js';
 import { button } from './view.js';
 
 /** Where a serial view's bar sends: its input path (the write lock applies as for typing). */
@@ -141,6 +143,7 @@ export class KeyBar {
       this.modButtons.ctrl,
       this.modButtons.alt,
       ...others,
+      target.kind === 'vnc' ? this.typeField() : null,
     );
     this.toggle = button('Keys', {
       class: 'key-bar-toggle',
@@ -198,6 +201,57 @@ export class KeyBar {
     );
   }
 
+  /** VNC: a field for the phone's keyboard; what is typed into it is sent as keys at once. */
+  private typeField(): HTMLInputElement {
+    const input = h('input', {
+      type: 'text',
+      class: 'key-bar-type',
+      placeholder: 'Type…',
+      'aria-label': 'Type into the VM',
+      autocapitalize: 'off',
+      autocomplete: 'off',
+      autocorrect: 'off',
+      spellcheck: 'false',
+    });
+    input.addEventListener('input', () => {
+      const text = input.value;
+      input.value = '';
+      this.typeVnc(text);
+    });
+    // Keys that put no text into the field (an empty field gets no input event for Backspace).
+    const special: Record<string, KeyStroke> = {
+      Enter: { keysym: XK.Return, code: 'Enter' },
+      Backspace: { keysym: XK.BackSpace, code: 'Backspace' },
+    };
+    input.addEventListener('keydown', (event) => {
+      const key = special[event.key];
+      if (!key || this.target.kind !== 'vnc') return;
+      event.preventDefault();
+      this.chord([...this.armedStrokes(), key]);
+      this.disarm();
+    });
+    return input;
+  }
+
+  private typeVnc(text: string): void {
+    // Code points on purpose: each becomes one keysym.
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread
+    for (const char of [...text]) {
+      const strokes = strokesFor(char);
+      if (!strokes) continue;
+      this.chord([...this.armedStrokes(), ...(strokes.shift ? [SHIFT] : []), strokes.key]);
+      this.disarm();
+    }
+  }
+
+  /** VNC: every key pressed in order, released in reverse. */
+  private chord(strokes: readonly KeyStroke[]): void {
+    const target = this.target;
+    if (target.kind !== 'vnc') return;
+    for (const s of strokes) target.sendKey(s.keysym, s.code, true);
+    for (const s of [...strokes].reverse()) target.sendKey(s.keysym, s.code, false);
+  }
+
   private key(id: string, label: string, title: string, action: () => void): HTMLButtonElement {
     const el = button(label, { class: `key key-${id}`, 'data-key': id, title, 'aria-label': title });
     // Keep the focus (and the phone's keyboard) on the console.
@@ -229,9 +283,7 @@ export class KeyBar {
     if (target.kind === 'serial') {
       if (key.serial) target.send(key.serial({ ...this.mods }, target.applicationCursor()));
     } else {
-      const strokes = [...this.armedStrokes().filter((m) => !key.vnc.includes(m)), ...key.vnc];
-      for (const s of strokes) target.sendKey(s.keysym, s.code, true);
-      for (const s of [...strokes].reverse()) target.sendKey(s.keysym, s.code, false);
+      this.chord([...this.armedStrokes().filter((m) => !key.vnc.includes(m)), ...key.vnc]);
     }
     this.disarm();
   }

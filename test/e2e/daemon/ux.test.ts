@@ -185,7 +185,8 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     // Zoom stays allowed, and the scaled VNC screen fits the phone's width.
     const viewportMeta = await page.locator('meta[name="viewport"]').getAttribute('content');
     expect(viewportMeta).not.toMatch(/user-scalable\s*=\s*(no|0)|maximum-scale\s*=\s*1(\.0)?\b/);
-    await page.goto(consoleUrl('/vnc'));
+    // The Screen tab: the serial view stays connected behind it.
+    await page.getByRole('tab', { name: 'Screen' }).tap();
     await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
     const box = await page.locator('.vnc-screen canvas').boundingBox();
     expect(box).not.toBeNull();
@@ -193,6 +194,16 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     expect(box!.x + box!.width).toBeLessThanOrEqual(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await page.locator('.vnc-view .key-bar [data-key="ctrl-alt-del"]').isVisible()).toBe(true);
+
+    // The phone's keyboard types into the VM through the bar's field: a command on the VGA
+    // console (tty1) that writes to the serial port, where the other tab sees it.
+    const field = page.locator('.vnc-view .key-bar-type');
+    await field.tap();
+    await field.pressSequentially('echo vnc-$((2*3)) >/dev/ttyS0', { delay: 30 });
+    await field.press('Enter');
+    await waitFor('VNC-typed command output on the serial port', async () =>
+      (await termText(page)).includes('vnc-6'),
+    );
     expect(errors.map(String)).toEqual([]);
   });
 
