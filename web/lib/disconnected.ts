@@ -6,7 +6,7 @@ import { h, replace } from './dom.js';
 import { button } from './view.js';
 
 export type LossKind =
-  'vm-stopped' | 'vm-undefined' | 'daemon-unreachable' | 'daemon-stopping' | 'refused' | 'network';
+  'vm-stopped' | 'vm-undefined' | 'daemon-unreachable' | 'daemon-stopping' | 'refused' | 'closed' | 'network';
 
 export interface Loss {
   readonly kind: LossKind;
@@ -43,6 +43,9 @@ export function classifyClose(info: CloseInfo): Loss {
     return { kind: 'daemon-stopping', text: 'The console daemon is restarting or stopping.' };
   if (info.code === CLOSE_POLICY || (info.code !== undefined && info.code >= 4000))
     return { kind: 'refused', text: `The server closed the console: ${info.reason || `code ${info.code}`}.` };
+  // A normal close the page itself made (e.g. noVNC after a refused VNC password).
+  if (info.code === 1000)
+    return { kind: 'closed', text: `The console was closed${info.reason ? `: ${info.reason}` : ''}.` };
   return {
     kind: 'network',
     text: `The connection was lost${info.reason ? ` (${info.reason})` : ''}: network or proxy trouble.`,

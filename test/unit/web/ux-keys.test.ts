@@ -69,6 +69,10 @@ describe('disconnected reasons from the close', () => {
       'refused',
     );
     expect(classifyClose({ code: 1006, reason: '', vmState: 'running' }).kind).toBe('network');
+    expect(classifyClose({ code: 1000, reason: 'VNC authentication failed', vmState: 'running' })).toEqual({
+      kind: 'closed',
+      text: 'The console was closed: VNC authentication failed.',
+    });
     expect(classifyClose({ reason: 'Failed to fetch', vmState: 'running' }).kind).toBe('network');
   });
 });
