@@ -13,6 +13,8 @@ export interface LaunchOptions {
   readonly viewport?: { width: number; height: number };
   /** Accept any TLS certificate (a test's self-signed one). */
   readonly ignoreHTTPSErrors?: boolean;
+  /** A phone: touch events, mobile viewport meta handling, 2× pixels (with `viewport`). */
+  readonly mobile?: boolean;
 }
 
 export interface Browser {
@@ -38,6 +40,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
     viewport: options.viewport ?? { width: 1280, height: 800 },
     ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
     ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
+    ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
   });
   return {
     context,

@@ -26,6 +26,8 @@ export interface DaemonOptions {
   readonly command?: readonly string[];
   /** Listen on this UNIX socket instead of a loopback port (`url` is then `unix:<path>`). */
   readonly socketPath?: string;
+  /** This loopback port instead of a free one (a restart where the browser expects it). */
+  readonly port?: number;
 }
 
 export interface RunningDaemon {
@@ -54,7 +56,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     options.users.map((u) => `${u.name}:${bcrypt.hashSync(u.password, 4)}:${u.role}`).join('\n') + '\n',
     { mode: 0o600 },
   );
-  const port = options.socketPath ? 0 : await freePort();
+  const port = options.socketPath ? 0 : (options.port ?? (await freePort()));
   const config = {
     listen: options.socketPath ? `unix:${options.socketPath}` : `127.0.0.1:${port}`,
     usersFile,

@@ -7,9 +7,12 @@ import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { requestTicket } from './api.js';
 import { Retry } from './backoff.js';
+import { DisconnectedBanner } from './disconnected.js';
 import { h, replace } from './dom.js';
+import { KeyBar } from './key-bar.js';
 import { SerialOffsets, type Gap } from './offsets.js';
 import { serialSocketPath, wsUrl } from './paths.js';
+import { onThemeChange, terminalTheme } from './theme.js';
 import type { LockHolder, Role, SerialClient, SerialControl } from './types.js';
 import { button, errorText, StatusLine, type ConsoleView } from './view.js';
 
@@ -58,6 +61,22 @@ export class SerialView implements ConsoleView {
   private readonly retry = new Retry(() => void this.connect());
   private readonly encoder = new TextEncoder();
   private readonly resizeObserver: ResizeObserver;
+  private readonly keyBar = new KeyBar({
+    kind: 'serial',
+    send: (text) => {
+      this.sendInput(this.encoder.encode(text));
+    },
+    applicationCursor: () => this.term.modes.applicationCursorKeysMode,
+  });
+  private readonly offline = new DisconnectedBanner({
+    reconnectNow: () => {
+      this.retry.now();
+    },
+    controls: () => [this.takeButton, this.keyBar.el, this.keyBar.toggle],
+  });
+  private readonly stopTheme = onThemeChange((theme) => {
+    this.term.options.theme = terminalTheme(theme);
+  });
   private ws: WebSocket | null = null;
   private role: Role;
   private clientId: string | null = null;
@@ -82,12 +101,9 @@ export class SerialView implements ConsoleView {
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", Menlo, monospace',
       cursorBlink: true,
       disableStdin: !options.canType,
-      theme: {
-        background: '#0b0d10',
-        foreground: '#d8dee9',
-        cursor: '#a3be8c',
-        selectionBackground: '#3b4252',
-      },
+      theme: terminalTheme(),
+      // The search addon's match decorations are a proposed API: without this every search throws.
+      allowProposedApi: true,
     });
     this.term.loadAddon(this.fit);
     this.term.loadAddon(this.search);
@@ -96,7 +112,7 @@ export class SerialView implements ConsoleView {
     // ESC[6n after every prompt): those answers would take a free write lock and land on the
     // shell's command line as garbage. Only live output may be answered.
     this.term.onData((data) => {
-      if (this.replaying === 0) this.sendInput(this.encoder.encode(data));
+      if (this.replaying === 0) this.sendInput(this.encoder.encode(this.keyBar.typed(data)));
     });
     this.term.onBinary((data) => {
       if (this.replaying === 0) this.sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
@@ -121,8 +137,11 @@ export class SerialView implements ConsoleView {
         this.presence,
         h('span', { class: 'spacer' }),
         this.searchBox(),
+        this.keyBar.toggle,
       ),
+      this.offline.el,
       this.banner,
+      this.keyBar.el,
       this.screen,
     );
     this.banner.hidden = true;
@@ -219,12 +238,13 @@ export class SerialView implements ConsoleView {
         this.lastError ||
         event.reason ||
         (event.code === 1000 ? 'closed' : `connection lost (code ${event.code})`);
-      this.waitAndRetry(reason);
+      this.waitAndRetry(reason, event.code);
     });
   }
 
-  private waitAndRetry(reason: string): void {
+  private waitAndRetry(reason: string, code?: number): void {
     const delay = this.retry.schedule();
+    this.offline.lost({ code, reason, vmState: this.domainRunning ? 'running' : 'not running' }, delay);
     const next = this.domainRunning
       ? `retrying in ${Math.round(delay / 1000)} s`
       : 'waiting for the VM to start';
@@ -271,6 +291,7 @@ export class SerialView implements ConsoleView {
         this.clientId = message.clientId;
         this.role = message.role;
         this.retry.backoff.reset();
+        this.offline.connected();
         this.status.set('connected', `connected as ${message.user}`);
         this.renderRole();
         this.renderPresence(message.clients);
@@ -331,6 +352,8 @@ export class SerialView implements ConsoleView {
     const viewer = this.role === 'viewer';
     this.readOnlyBadge.hidden = !viewer;
     this.takeButton.hidden = viewer;
+    this.keyBar.toggle.hidden = viewer;
+    if (viewer) this.keyBar.setShown(false);
     this.term.options.disableStdin = viewer;
   }
 
@@ -394,6 +417,8 @@ export class SerialView implements ConsoleView {
   dispose(): void {
     this.disposed = true;
     this.retry.cancel();
+    this.offline.dispose();
+    this.stopTheme();
     this.resizeObserver.disconnect();
     this.ws?.close(1000, 'page closed');
     this.ws = null;

@@ -3,7 +3,9 @@
 import RFB from '@novnc/novnc';
 import { requestTicket } from './api.js';
 import { Retry } from './backoff.js';
+import { DisconnectedBanner } from './disconnected.js';
 import { h } from './dom.js';
+import { KeyBar } from './key-bar.js';
 import { COMBOS, SHIFT, strokesFor, typeableChars, type KeyStroke } from './keys.js';
 import { vncSocketPath, wsUrl } from './paths.js';
 import { VncPasswordPrompt } from './vnc-password.js';
@@ -34,6 +36,16 @@ export class VncView implements ConsoleView {
   });
   private readonly pasteProgress = h('span', { class: 'paste-progress', 'aria-live': 'polite' });
   private readonly passwordPrompt = new VncPasswordPrompt();
+  private readonly keyBar = new KeyBar({
+    kind: 'vnc',
+    sendKey: (keysym, code, down) => this.rfb?.sendKey(keysym, code, down),
+  });
+  private readonly offline = new DisconnectedBanner({
+    reconnectNow: () => {
+      this.retry.now();
+    },
+    controls: () => [...this.inputControls, this.pastePanel, this.keyBar.el],
+  });
   private rfb: RFB | null = null;
   private scale = true;
   private state = 'unknown';
@@ -85,7 +97,8 @@ export class VncView implements ConsoleView {
       'View only',
     );
     readOnly.hidden = options.canType;
-    this.inputControls.push(cad, keys, paste);
+    this.inputControls.push(cad, keys, paste, this.keyBar.toggle);
+    if (!options.canType) this.keyBar.setShown(false);
     // Viewers get no input tools at all (the bridge drops their input anyway).
     for (const control of this.inputControls) control.hidden = !options.canType;
 
@@ -110,12 +123,16 @@ export class VncView implements ConsoleView {
         cad,
         keys,
         paste,
+        this.keyBar.toggle,
         fullscreen,
       ),
+      this.offline.el,
+      this.keyBar.el,
       this.passwordPrompt.el,
       this.pastePanel,
       this.screen,
     );
+    this.keyBar.watchKeyboard(this.root);
     void this.connect();
   }
 
@@ -192,9 +209,11 @@ export class VncView implements ConsoleView {
     if (this.isDisposed()) return;
     const ws = new WebSocket(wsUrl(location, vncSocketPath(this.options.domain), { ticket }), ['binary']);
     let closeReason = '';
+    let closeCode: number | undefined;
     // Registered before noVNC's handlers, so the server's close reason ("domain stopped") is
     // known when RFB reports the disconnect.
     ws.addEventListener('close', (event) => {
+      closeCode = event.code;
       closeReason = event.reason || (event.code === 1000 ? 'closed' : `connection lost (code ${event.code})`);
     });
     const rfb = new RFB(this.screen, ws, { shared: true });
@@ -204,6 +223,7 @@ export class VncView implements ConsoleView {
     rfb.addEventListener('connect', () => {
       this.retry.backoff.reset();
       this.passwordPrompt.accepted();
+      this.offline.connected();
       this.status.set('connected', this.options.canType ? 'connected' : 'connected (view only)');
     });
     rfb.addEventListener('securityfailure', (event) => {
@@ -228,14 +248,15 @@ export class VncView implements ConsoleView {
       if (this.rfb === rfb) this.rfb = null;
       this.passwordPrompt.cancel();
       this.options.expose?.(null);
-      if (!this.disposed) this.waitAndRetry(closeReason || 'connection lost');
+      if (!this.disposed) this.waitAndRetry(closeReason || 'connection lost', closeCode);
     });
     this.rfb = rfb;
     this.options.expose?.(rfb);
   }
 
-  private waitAndRetry(reason: string): void {
+  private waitAndRetry(reason: string, code?: number): void {
     const delay = this.retry.schedule();
+    this.offline.lost({ code, reason, vmState: this.state }, delay);
     const waiting = this.state !== 'running' && this.state !== 'unknown';
     const next = waiting
       ? `VM is ${this.state}; waiting for it to start`
@@ -264,6 +285,7 @@ export class VncView implements ConsoleView {
   dispose(): void {
     this.disposed = true;
     this.retry.cancel();
+    this.offline.dispose();
     this.pasteJob += 1;
     this.rfb?.disconnect();
     this.rfb = null;
