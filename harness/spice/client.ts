@@ -5,16 +5,9 @@
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import net from 'node:net';
 import { WebSocket } from 'ws';
+import { CHANNEL } from '../../src/bridge/spice/protocol.js';
 
-export const CHANNEL = {
-  main: 1,
-  display: 2,
-  inputs: 3,
-  cursor: 4,
-  playback: 5,
-  record: 6,
-  usbredir: 9,
-} as const;
+export { CHANNEL };
 
 const MAGIC = 0x51444552;
 /** AUTH_SELECTION | AUTH_SPICE | MINI_HEADER. */

@@ -170,7 +170,9 @@ describe("a viewer's main channel", () => {
   it('refuses SASL, which would make the stream unframable', () => {
     const filter = new ViewerMainFilter(0b1011);
     filter.observeServer(reply(0b1011));
-    expect(() => { filter.push(Buffer.from([2, 0, 0, 0]), []); }).toThrow(/auth mechanism 2/);
+    expect(() => {
+      filter.push(Buffer.from([2, 0, 0, 0]), []);
+    }).toThrow(/auth mechanism 2/);
   });
 
   it('operators and other channels pass untouched', () => {
