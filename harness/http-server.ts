@@ -68,7 +68,7 @@ export function fakeVm(name: string, overrides: Partial<Vm> = {}): Vm {
 export { FakeRegistry };
 
 export interface Attach {
-  readonly kind: 'serial' | 'vnc';
+  readonly kind: 'serial' | 'vnc' | 'spice';
   readonly vm: string;
   readonly index: number | null;
   readonly session: ConsoleSession;
@@ -136,6 +136,12 @@ export class FakeHub implements ConsoleHub {
     const all = Buffer.from(`history of ${vmName}\r\n`);
     const start = Math.min(from, all.length);
     return { start, end: all.length, data: all.subarray(start, start + max), missing: null };
+  }
+  spiceAvailable(vmName: string): Availability {
+    return this.available((this.registry.get(vmName)?.spice ?? null) !== null);
+  }
+  attachSpice(_ws: WebSocket, _socket: Duplex, vmName: string, session: ConsoleSession): void {
+    this.attaches.push({ kind: 'spice', vm: vmName, index: null, session, options: {} });
   }
   attachVnc(ws: WebSocket, _socket: Duplex, vmName: string, session: ConsoleSession): void {
     this.attaches.push({ kind: 'vnc', vm: vmName, index: null, session, options: {} });

@@ -10,6 +10,7 @@ import { showSession } from './lib/session.js';
 import { Tabs } from './lib/tabs.js';
 import type { ConsoleRef, DomainItem } from './lib/types.js';
 import { VncView } from './lib/vnc-view.js';
+import { SpiceView, spiceTab } from './lib/spice-view.js';
 import type { ConsoleView } from './lib/view.js';
 
 /** What end-to-end tests read: the live terminals and the RFB object. */
@@ -37,11 +38,12 @@ function notice(text: string, kind: 'error' | 'info' = 'error'): void {
 }
 
 function keyOf(ref: ConsoleRef): string {
-  return ref.kind === 'vnc' ? 'vnc' : `serial-${ref.index}`;
+  return ref.kind === 'serial' ? `serial-${ref.index}` : ref.kind;
 }
 
 function refsOf(item: DomainItem): ConsoleRef[] {
   const refs: ConsoleRef[] = item.consoles.vnc ? [{ kind: 'vnc' }] : [];
+  if (item.consoles.spice) refs.push({ kind: 'spice' });
   for (const serial of item.consoles.serials) refs.push({ kind: 'serial', index: serial.index });
   return refs;
 }
@@ -84,6 +86,7 @@ class ConsolePage {
       this.tabs.set(
         this.refs.map((ref) => {
           if (ref.kind === 'vnc') return { key: 'vnc', label: 'Screen', title: 'Graphical console (VNC)' };
+          if (ref.kind === 'spice') return spiceTab(item);
           const serial = item.consoles.serials.find((s) => s.index === ref.index);
           return {
             key: keyOf(ref),
@@ -120,7 +123,11 @@ class ConsolePage {
   select(ref: ConsoleRef, push: boolean, focus: boolean): void {
     const key = keyOf(ref);
     if (!this.refs.some((r) => keyOf(r) === key)) {
-      notice(ref.kind === 'vnc' ? 'This VM has no VNC screen.' : `This VM has no serial port ${ref.index}.`);
+      notice(
+        ref.kind === 'serial'
+          ? `This VM has no serial port ${ref.index}.`
+          : `This VM has no ${ref.kind.toUpperCase()} screen.`,
+      );
       return;
     }
     replace(notices);
@@ -142,6 +149,12 @@ class ConsolePage {
     let view: ConsoleView;
     if (ref.kind === 'vnc') {
       view = new VncView({ domain: this.domain, canType, expose: (rfb) => (window.__vwc.vnc = rfb) });
+    } else if (ref.kind === 'spice') {
+      view = new SpiceView({
+        domain: this.domain,
+        canType,
+        passwordSet: this.item.consoles.spice?.passwordSet ?? false,
+      });
     } else {
       const label =
         this.item.consoles.serials.find((s) => s.index === ref.index)?.label ?? `serial${ref.index}`;

@@ -12,11 +12,19 @@ export type VncSpec =
   | { readonly type: 'tcp'; readonly password?: string }
   | null;
 
+/** SPICE graphics (with qxl video): TCP autoport on 127.0.0.1, or a UNIX socket. */
+export type SpiceSpec =
+  | { readonly type: 'unix'; readonly path: string; readonly password?: string }
+  | { readonly type: 'tcp'; readonly password?: string }
+  | null;
+
 export interface DomainSpec {
   readonly name: string;
   readonly guest: GuestImage;
   readonly serials: readonly SerialSpec[];
   readonly vnc: VncSpec;
+  /** Default none. With SPICE the video card is qxl. */
+  readonly spice?: SpiceSpec;
   readonly title?: string;
   readonly memoryMiB?: number;
 }
@@ -52,6 +60,20 @@ function vncXml(spec: VncSpec): string {
   return `<graphics type='vnc' autoport='yes' listen='127.0.0.1'${passwd}/>`;
 }
 
+function spiceXml(spec: SpiceSpec): string {
+  if (spec === null) return '';
+  const passwd = spec.password === undefined ? '' : ` passwd='${escapeXml(spec.password)}'`;
+  if (spec.type === 'unix') {
+    return `<graphics type='spice'${passwd}><listen type='socket' socket='${escapeXml(spec.path)}'/></graphics>`;
+  }
+  return `<graphics type='spice' autoport='yes'${passwd}><listen type='address' address='127.0.0.1'/></graphics>`;
+}
+
+function videoXml(spec: DomainSpec): string {
+  if ((spec.spice ?? null) !== null) return "<video><model type='qxl'/></video>";
+  return spec.vnc === null ? '' : "<video><model type='vga'/></video>";
+}
+
 export function domainXml(spec: DomainSpec): string {
   const title = spec.title === undefined ? '' : `<title>${escapeXml(spec.title)}</title>`;
   return `<domain type='qemu'>
@@ -71,7 +93,8 @@ export function domainXml(spec: DomainSpec): string {
   <devices>
     ${spec.serials.map((s, port) => serialXml(s, port)).join('\n    ')}
     ${vncXml(spec.vnc)}
-    ${spec.vnc === null ? '' : "<video><model type='vga'/></video>"}
+    ${spiceXml(spec.spice ?? null)}
+    ${videoXml(spec)}
     <memballoon model='none'/>
   </devices>
 </domain>

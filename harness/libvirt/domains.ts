@@ -6,7 +6,7 @@
 import { mkdirSync, rmSync, chownSync, chmodSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { domainXml, type SerialSpec, type VncSpec } from './domain-xml.js';
+import { domainXml, type SerialSpec, type SpiceSpec, type VncSpec } from './domain-xml.js';
 import { guestImage } from './guest.js';
 import { virsh, virshQuiet } from './virsh.js';
 
@@ -39,6 +39,10 @@ export interface CreateOptions {
   readonly vnc?: 'unix' | 'tcp' | 'none';
   /** A VNC password (`<graphics passwd=…>`). Default: none. */
   readonly vncPassword?: string;
+  /** SPICE graphics with qxl video: on a UNIX socket, on TCP (autoport, 127.0.0.1), or none (default). */
+  readonly spice?: 'unix' | 'tcp' | 'none';
+  /** A SPICE password. Default: none. */
+  readonly spicePassword?: string;
   readonly title?: string;
   /** Start right after defining. Default: true. */
   readonly start?: boolean;
@@ -56,13 +60,16 @@ export class TestDomain {
   readonly serialPaths: readonly (string | null)[];
   readonly tcpPorts: readonly (number | null)[];
   readonly vncSocket: string | null;
+  readonly spiceSocket: string | null;
 
   constructor(
     readonly name: string,
     readonly socketDir: string,
     serials: readonly SerialSpec[],
     vnc: VncSpec,
+    spice: SpiceSpec = null,
   ) {
+    this.spiceSocket = spice?.type === 'unix' ? spice.path : null;
     this.serialPaths = serials.map((s) => (s.type === 'unix' ? s.path : null));
     this.tcpPorts = serials.map((s) => (s.type === 'tcp' ? s.port : null));
     this.vncSocket = vnc?.type === 'unix' ? vnc.path : null;
@@ -132,16 +139,25 @@ export class TestDomains {
         : vncKind === 'tcp'
           ? { type: 'tcp', ...password }
           : null;
+    const spiceKind = options.spice ?? 'none';
+    const spicePassword = options.spicePassword === undefined ? {} : { password: options.spicePassword };
+    const spice: SpiceSpec =
+      spiceKind === 'unix'
+        ? { type: 'unix', path: path.join(socketDir, 'spice.sock'), ...spicePassword }
+        : spiceKind === 'tcp'
+          ? { type: 'tcp', ...spicePassword }
+          : null;
     const xml = domainXml({
       name,
       guest: guestImage(),
       serials,
       vnc,
+      spice,
       ...(options.title === undefined ? {} : { title: options.title }),
     });
     const file = path.join(socketDir, 'domain.xml');
     writeFileSync(file, xml);
-    const domain = new TestDomain(name, socketDir, serials, vnc);
+    const domain = new TestDomain(name, socketDir, serials, vnc, spice);
     this.created.push(domain);
     await virsh('define', file);
     if (options.start ?? true) await domain.start();

@@ -11,9 +11,13 @@ import type { SerialLogStore } from './serial/log/index.js';
 import type { Availability, ConsoleHub, ConsoleSession, HistoryRead, SerialAttachOptions } from './types.js';
 import type { SerialConnector } from './upstream/index.js';
 import { createVncBridge, type VncBridge } from './vnc/index.js';
+import { createSpiceBridge, type SpiceBridge } from './spice/index.js';
 
 /** The part of the VNC bridge the hub uses (so tests may inject a stand-in). */
 export type VncBridgeLike = Pick<VncBridge, 'available' | 'attach' | 'vmChanged' | 'vmRemoved' | 'stop'>;
+
+/** The part of the SPICE bridge the hub uses. */
+export type SpiceBridgeLike = Pick<SpiceBridge, 'available' | 'attach' | 'vmChanged' | 'vmRemoved' | 'stop'>;
 
 export interface ConsoleHubDeps {
   readonly registry: VmRegistry;
@@ -25,6 +29,8 @@ export interface ConsoleHubDeps {
   /** The VNC bridge; built from `vncOptions` when not given. */
   readonly vnc?: VncBridgeLike;
   readonly vncOptions?: { readonly maxViewersPerVm: number; readonly maxFrameBytes: number };
+  /** The SPICE bridge; built with defaults (32 channel connections per VM) when not given. */
+  readonly spice?: SpiceBridgeLike;
   /** Told each slow serial client resync, with the VM's name (metrics). */
   readonly onSerialResync?: (vmName: string) => void;
   /** Serial logs on disk (history survives restarts); none: memory only. */
@@ -57,11 +63,20 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       maxViewersPerVm: deps.vncOptions?.maxViewersPerVm ?? 16,
       maxFrameBytes: deps.vncOptions?.maxFrameBytes ?? 1024 * 1024,
     });
+  const spice: SpiceBridgeLike =
+    deps.spice ??
+    createSpiceBridge({
+      logger,
+      maxConnectionsPerVm: 32,
+      maxFrameBytes: deps.vncOptions?.maxFrameBytes ?? 1024 * 1024,
+    });
   const onChanged = (vm: Vm, previous: Vm): void => {
     vnc.vmChanged(vm, previous);
+    spice.vmChanged(vm, previous);
   };
   const onRemoved = (vm: Vm): void => {
     vnc.vmRemoved(vm);
+    spice.vmRemoved(vm);
   };
   let started = false;
 
@@ -106,11 +121,20 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       if (!vm) closeWithError(ws, noSuchDomain(vmName));
       else vnc.attach(ws, socket, vm, session);
     },
+    spiceAvailable(vmName: string): Availability {
+      const vm = registry.get(vmName);
+      return vm ? spice.available(vm) : { ok: false, error: noSuchDomain(vmName) };
+    },
+    attachSpice(ws, socket, vmName, session, options): void {
+      const vm = registry.get(vmName);
+      if (!vm) closeWithError(ws, noSuchDomain(vmName));
+      else spice.attach(ws, socket, vm, session, options);
+    },
     async stop(reason: string): Promise<void> {
       registry.off('vm-changed', onChanged);
       registry.off('vm-removed', onRemoved);
       started = false;
-      await Promise.all([serial.stop(reason), vnc.stop(reason)]);
+      await Promise.all([serial.stop(reason), vnc.stop(reason), spice.stop(reason)]);
     },
   };
 }

@@ -10,6 +10,7 @@ export type {
   HistoryRead,
   Role,
   SerialAttachOptions,
+  SpiceAttachOptions,
 } from './types.js';
 export {
   DEFAULT_SERIAL_OPTIONS,

@@ -21,6 +21,12 @@ export interface ConsoleSession {
   readonly clientAddress: string;
 }
 
+/** Options of a SPICE channel connection (`?takeover=1`). */
+export interface SpiceAttachOptions {
+  /** The user agreed to disconnect whoever holds the SPICE console now. */
+  readonly takeover?: boolean;
+}
+
 export interface SerialAttachOptions {
   /** Absolute byte offset a reconnecting client already has everything before. */
   readonly from?: number;
@@ -83,6 +89,18 @@ export interface ConsoleHub {
    * socket under it (as handed to handleUpgrade): the relay writes server frames on it.
    */
   attachVnc(ws: WebSocket, socket: Duplex, vmName: string, session: ConsoleSession): void;
+  spiceAvailable(vmName: string): Availability;
+  /**
+   * Takes over an open WebSocket (subprotocol `binary`) carrying one SPICE channel of the VM
+   * (spice-html5 opens one per channel), with the socket under it.
+   */
+  attachSpice(
+    ws: WebSocket,
+    socket: Duplex,
+    vmName: string,
+    session: ConsoleSession,
+    options: SpiceAttachOptions,
+  ): void;
   /** Closes every client with `reason`, releases every upstream. */
   stop(reason: string): Promise<void>;
 }

@@ -4,6 +4,7 @@
 import { VwcError } from '../errors/index.js';
 import type { DomainState, GraphicsDevice, Vm, VmSourceKind, VncEndpoint } from './types.js';
 import { parseSerials } from './domain-xml-serial.js';
+import { parseSpice } from './domain-xml-spice.js';
 import { LIBVIRT_STATES } from './domstats.js';
 import { loopbackFor } from './loopback.js';
 import { attr, child, children, childText, parseXmlTree, type XmlElement } from './xml-tree.js';
@@ -87,9 +88,10 @@ export function parseDomainXml(xml: string, options: ParseDomainOptions = {}): V
   const graphicsElements = children(devices, 'graphics');
   const graphics: GraphicsDevice[] = graphicsElements.map((g) => {
     const type = attr(g, 'type') ?? 'unknown';
-    return { type, supported: type === 'vnc' };
+    return { type, supported: type === 'vnc' || type === 'spice' };
   });
   const firstVnc = graphicsElements.find((g) => attr(g, 'type') === 'vnc');
+  const firstSpice = graphicsElements.find((g) => attr(g, 'type') === 'spice');
 
   return {
     name,
@@ -102,6 +104,7 @@ export function parseDomainXml(xml: string, options: ParseDomainOptions = {}): V
     source: options.source ?? 'libvirt',
     persistent: options.persistent ?? true,
     vnc: firstVnc ? parseVnc(firstVnc) : null,
+    spice: firstSpice ? parseSpice(firstSpice) : null,
     graphics,
     serials: parseSerials(devices),
   };

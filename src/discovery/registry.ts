@@ -25,6 +25,7 @@ export function diffVm(previous: Vm, next: Vm): VmChange[] {
   if (previous.id !== next.id) changes.push('id');
   if (!isDeepStrictEqual(previous.serials, next.serials)) changes.push('serials');
   if (!isDeepStrictEqual(previous.vnc, next.vnc)) changes.push('vnc');
+  if (!isDeepStrictEqual(previous.spice ?? null, next.spice ?? null)) changes.push('spice');
   if (!isDeepStrictEqual(previous.graphics, next.graphics)) changes.push('graphics');
   const meta = ['uuid', 'title', 'description', 'source', 'persistent', 'qmp'] as const;
   if (meta.some((key) => previous[key] !== next[key])) changes.push('meta');

@@ -63,6 +63,16 @@ export interface VncEndpoint {
   readonly passwordSet: boolean;
 }
 
+/** A SPICE server (`<graphics type='spice'>`); its channels all connect to `target`. */
+export interface SpiceEndpoint {
+  /** The plaintext port or UNIX socket; null when not known yet (autoport, not running) or none. */
+  readonly target: VncTarget | null;
+  /** The TLS port when one is configured (not relayed: spice-html5 has no TLS inside the WebSocket). */
+  readonly tlsPort: number | null;
+  /** Whether a SPICE password is configured. The password itself is never kept. */
+  readonly passwordSet: boolean;
+}
+
 /** Every <graphics> device, including ones we cannot serve (listed so the UI can say so). */
 export interface GraphicsDevice {
   readonly type: string; // vnc, spice, rdp, sdl, egl-headless, dbus …
@@ -87,6 +97,8 @@ export interface Vm {
   readonly persistent: boolean;
   /** The first VNC graphics device, if any. */
   readonly vnc: VncEndpoint | null;
+  /** The first SPICE graphics device, if any (absent: a source that has none, e.g. socket folders). */
+  readonly spice?: SpiceEndpoint | null;
   readonly graphics: readonly GraphicsDevice[];
   readonly serials: readonly SerialEndpoint[];
   /**
@@ -97,7 +109,7 @@ export interface Vm {
 }
 
 /** What changed between two versions of a Vm, for `vm-changed` listeners. */
-export type VmChange = 'state' | 'id' | 'serials' | 'vnc' | 'graphics' | 'meta';
+export type VmChange = 'state' | 'id' | 'serials' | 'vnc' | 'spice' | 'graphics' | 'meta';
 
 export interface RegistryEvents {
   'vm-added': [vm: Vm];

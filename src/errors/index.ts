@@ -98,6 +98,46 @@ export const ERRORS = {
     ws: 4205,
     summary: 'The VNC security type chosen is not None or VNC password (e.g. VeNCrypt/TLS, SASL).',
   },
+  // -- spice (src/bridge/spice)
+  VWC_ERR_SPICE_UNAVAILABLE: {
+    http: 404,
+    ws: 4210,
+    summary:
+      'The domain has no SPICE console the daemon can reach (none, not running yet, or only a TLS port).',
+  },
+  VWC_ERR_SPICE_LIMIT: {
+    http: 503,
+    ws: 4211,
+    summary: 'The SPICE console has as many channel connections as it allows.',
+  },
+  VWC_ERR_SPICE_UPSTREAM: {
+    http: 502,
+    ws: 4212,
+    summary: "The VM's SPICE server could not be reached or closed the connection.",
+  },
+  VWC_ERR_SPICE_PROTOCOL: {
+    http: 400,
+    ws: 4213,
+    summary:
+      'The browser sent something that is not a SPICE link message (or SASL auth on a watched channel).',
+  },
+  VWC_ERR_SPICE_CHANNEL_REFUSED: {
+    http: 403,
+    ws: 4214,
+    summary:
+      'A viewer asked for a SPICE channel that acts on the guest (inputs, usbredir, webdav, port, smartcard, record).',
+  },
+  VWC_ERR_SPICE_BUSY: {
+    http: 409,
+    ws: 4215,
+    summary:
+      'Someone else holds the SPICE console (QEMU serves one client); an operator may take it over, a viewer may not displace an operator.',
+  },
+  VWC_ERR_SPICE_TAKEN_OVER: {
+    http: 409,
+    ws: 4216,
+    summary: 'Another user took the SPICE console over; the page offers to take it back.',
+  },
   // -- ssh (src/ssh)
   VWC_ERR_SSH_HOST_KEY: {
     http: 500,

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { ConsoleHub, ConsoleSession, SerialAttachOptions } from '../bridge/types.js';
+import type { ConsoleHub, ConsoleSession, SerialAttachOptions, SpiceAttachOptions } from '../bridge/types.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { VwcError } from '../errors/index.js';
 import type { Principal } from './access.js';
@@ -38,10 +38,11 @@ export interface UpgradeDeps {
 interface Route {
   readonly consoleRef: ConsoleRef;
   readonly options: SerialAttachOptions;
+  readonly spice?: SpiceAttachOptions;
   readonly ticket: string | null;
 }
 
-/** Parses `/ws/serial/<domain>/<n>` and `/ws/vnc/<domain>`; segments are decoded once. */
+/** Parses `/ws/serial/<domain>/<n>`, `/ws/vnc/<domain>` and `/ws/spice/<domain>[?takeover=1]`; segments are decoded once. */
 export function parseWsRoute(url: string): Route {
   const parsed = new URL(url, 'http://x');
   const segments = parsed.pathname.split('/').slice(1);
@@ -58,6 +59,10 @@ export function parseWsRoute(url: string): Route {
   }
   if (kind === 'vnc' && index === undefined)
     return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket };
+  if (kind === 'spice' && index === undefined) {
+    const takeover = parsed.searchParams.get('takeover') === '1';
+    return { consoleRef: { kind: 'spice', domain }, options: {}, spice: { takeover }, ticket };
+  }
   if (kind === 'serial' && index !== undefined && /^\d{1,6}$/.test(index)) {
     const options: { from?: number; last?: number } = {};
     for (const name of ['from', 'last'] as const) {
@@ -143,7 +148,11 @@ export class UpgradeHandler {
       return { error: new VwcError('VWC_ERR_FORBIDDEN', 'your account may not open this domain') };
     }
     const available =
-      consoleRef.kind === 'vnc' ? hub.vncAvailable(vm.name) : hub.serialAvailable(vm.name, consoleRef.index);
+      consoleRef.kind === 'vnc'
+        ? hub.vncAvailable(vm.name)
+        : consoleRef.kind === 'spice'
+          ? hub.spiceAvailable(vm.name)
+          : hub.serialAvailable(vm.name, consoleRef.index);
     if (!available.ok) return { error: available.error };
     return { route, principal: outcome.principal, vmName: vm.name };
   }
@@ -179,7 +188,7 @@ export class UpgradeHandler {
         user: session.user,
         role: session.role,
         domain: vmName,
-        console: consoleRef.kind === 'vnc' ? 'vnc' : `serial${consoleRef.index}`,
+        console: consoleRef.kind === 'serial' ? `serial${consoleRef.index}` : consoleRef.kind,
         client: session.clientAddress,
         via: principal.via,
       };
@@ -197,6 +206,7 @@ export class UpgradeHandler {
       });
       try {
         if (consoleRef.kind === 'vnc') hub.attachVnc(ws, socket, vmName, session);
+        else if (consoleRef.kind === 'spice') hub.attachSpice(ws, socket, vmName, session, route.spice ?? {});
         else hub.attachSerial(ws, socket, vmName, consoleRef.index, session, route.options);
       } catch (error) {
         const vwc = toVwcError(error);

@@ -13,6 +13,8 @@ export interface DomainItem {
   readonly source: Vm['source'];
   readonly consoles: {
     readonly vnc: { readonly available: boolean; readonly passwordSet: boolean } | null;
+    /** Absent from older daemons; null when the VM has no SPICE graphics. */
+    readonly spice?: { readonly available: boolean; readonly passwordSet: boolean } | null;
     readonly serials: readonly {
       readonly index: number;
       readonly label: string;
@@ -38,6 +40,9 @@ export function domainItem(vm: Vm, principal: Principal, hub: ConsoleHub): Domai
     source: vm.source,
     consoles: {
       vnc: vm.vnc ? { available: hub.vncAvailable(vm.name).ok, passwordSet: vm.vnc.passwordSet } : null,
+      spice: vm.spice
+        ? { available: hub.spiceAvailable(vm.name).ok, passwordSet: vm.spice.passwordSet }
+        : null,
       serials: vm.serials.map((s) => ({
         index: s.index,
         label: s.alias ?? `${s.element}${s.index}`,

@@ -8,7 +8,7 @@ import type { ClientTransport, ConsoleHub, SerialClientHandle } from '../bridge/
 import type { PowerAction } from '../control/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 
-export type ConsoleKind = 'vnc' | 'serial' | 'ssh';
+export type ConsoleKind = 'vnc' | 'spice' | 'serial' | 'ssh';
 
 export interface MetricsOptions {
   /** Domains with series of their own; others are summed under domain="_other". */
@@ -244,7 +244,12 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
   }
   for (const event of ['added', 'changed', 'removed']) discoveryEvents.inc({ event }, 0);
 
-  const trackWebSocket = (kind: 'vnc' | 'serial', vmName: string, ws: WebSocket, socket: Duplex): void => {
+  const trackWebSocket = (
+    kind: 'vnc' | 'spice' | 'serial',
+    vmName: string,
+    ws: WebSocket,
+    socket: Duplex,
+  ): void => {
     const label = open(kind, vmName);
     const net = socket as Partial<{ bytesRead: number; bytesWritten: number }>;
     const entry: Tracked = {
@@ -338,6 +343,11 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
         attachVnc(ws, socket, vmName, session) {
           trackWebSocket('vnc', vmName, ws, socket);
           hub.attachVnc(ws, socket, vmName, session);
+        },
+        spiceAvailable: (vmName) => hub.spiceAvailable(vmName),
+        attachSpice(ws, socket, vmName, session, attach) {
+          trackWebSocket('spice', vmName, ws, socket);
+          hub.attachSpice(ws, socket, vmName, session, attach);
         },
         stop: (reason) => hub.stop(reason),
       };

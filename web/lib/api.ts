@@ -48,7 +48,7 @@ export function getDomain(name: string): Promise<DomainItem> {
 /** A one-use ticket for a WebSocket upgrade (browsers may not send Basic credentials on one). */
 export async function requestTicket(domain: string, ref: ConsoleRef): Promise<string> {
   const body =
-    ref.kind === 'vnc' ? { domain, console: 'vnc' } : { domain, console: 'serial', index: ref.index };
+    ref.kind === 'serial' ? { domain, console: 'serial', index: ref.index } : { domain, console: ref.kind };
   const answer = await fetchJson<{ ticket: string }>('/api/tickets', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

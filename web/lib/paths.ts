@@ -10,7 +10,7 @@ export function encodeName(name: string): string {
 export function consolePath(name: string, ref?: ConsoleRef): string {
   const base = `/console/${encodeName(name)}`;
   if (!ref) return base;
-  return ref.kind === 'vnc' ? `${base}/vnc` : `${base}/serial/${ref.index}`;
+  return ref.kind === 'serial' ? `${base}/serial/${ref.index}` : `${base}/${ref.kind}`;
 }
 
 export function domainApiPath(name: string): string {
@@ -25,7 +25,7 @@ export interface ConsoleLocation {
 
 /** Reads a console page's pathname; null when it is not one (or the name is badly encoded). */
 export function parseConsolePath(pathname: string): ConsoleLocation | null {
-  const match = /^\/console\/([^/]+)(?:\/(vnc|serial\/(\d{1,4})))?\/?$/.exec(pathname);
+  const match = /^\/console\/([^/]+)(?:\/(vnc|spice|serial\/(\d{1,4})))?\/?$/.exec(pathname);
   if (!match?.[1]) return null;
   let domain: string;
   try {
@@ -35,6 +35,7 @@ export function parseConsolePath(pathname: string): ConsoleLocation | null {
   }
   if (match[2] === undefined) return { domain, ref: null };
   if (match[2] === 'vnc') return { domain, ref: { kind: 'vnc' } };
+  if (match[2] === 'spice') return { domain, ref: { kind: 'spice' } };
   return { domain, ref: { kind: 'serial', index: Number(match[3]) } };
 }
 
@@ -53,6 +54,10 @@ export function wsUrl(
 
 export function vncSocketPath(name: string): string {
   return `/ws/vnc/${encodeName(name)}`;
+}
+
+export function spiceSocketPath(name: string): string {
+  return `/ws/spice/${encodeName(name)}`;
 }
 
 export function serialSocketPath(name: string, index: number): string {

@@ -23,7 +23,8 @@ export interface Snapshot {
 }
 
 /** Which console a console page shows: the VNC screen or serial port `index`. */
-export type ConsoleRef = { readonly kind: 'vnc' } | { readonly kind: 'serial'; readonly index: number };
+export type ConsoleRef =
+  { readonly kind: 'vnc' } | { readonly kind: 'spice' } | { readonly kind: 'serial'; readonly index: number };
 
 /** One entry of the serial protocol's presence list. */
 export type SerialClient = ClientInfo;

@@ -17,11 +17,12 @@ export class VncPasswordPrompt {
   private remembered: string | null = null;
   private pending: ((password: string) => void) | null = null;
 
-  constructor() {
+  /** `protocol`: what the form names (VNC, SPICE). */
+  constructor(protocol = 'VNC') {
     this.el = h(
       'form',
-      { class: 'password-panel', 'aria-label': 'VNC password' },
-      h('span', {}, 'This VM’s screen has a VNC password.'),
+      { class: 'password-panel', 'aria-label': `${protocol} password` },
+      h('span', {}, `This VM’s screen has a ${protocol} password.`),
       this.input,
       h('button', { type: 'submit', class: 'primary' }, 'Unlock'),
       this.message,

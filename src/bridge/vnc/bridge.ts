@@ -7,8 +7,8 @@ import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
 import type { Vm } from '../../discovery/types.js';
 import type { Availability, ConsoleSession } from '../types.js';
-import { VncRelay, truncate } from './relay.js';
-import type { SocketFactory } from './upstream.js';
+import { RelaySet, truncate, type SocketFactory } from '../relay/index.js';
+import { createVncRelay } from './relay.js';
 
 export interface VncBridgeOptions {
   readonly logger: Logger;
@@ -58,12 +58,12 @@ function domainStopped(): VwcError {
 
 export function createVncBridge(options: VncBridgeOptions): VncBridge {
   const log = options.logger.child({ component: 'vnc' });
-  const relays = new Map<string, Set<VncRelay>>();
+  const relays = new RelaySet();
   const connect: SocketFactory = options.connect ?? ((o) => net.connect(o));
   let stopping = false;
 
   const closeAll = (vmName: string, error: VwcError): void => {
-    for (const relay of relays.get(vmName) ?? []) relay.close(error);
+    relays.closeVm(vmName, error);
   };
 
   const available = (vm: Vm): Availability => {
@@ -79,7 +79,7 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
         error: new VwcError('VWC_ERR_VNC_UNAVAILABLE', `the VNC address of ${vm.name} is not known yet`),
       };
     }
-    const count = relays.get(vm.name)?.size ?? 0;
+    const count = relays.count(vm.name);
     if (count >= options.maxViewersPerVm) {
       return {
         ok: false,
@@ -109,12 +109,7 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
         ws.close(error.wsCloseCode, truncate(error.message));
         return;
       }
-      let set = relays.get(vm.name);
-      if (!set) {
-        set = new Set();
-        relays.set(vm.name, set);
-      }
-      const relay = new VncRelay({
+      const relay = createVncRelay({
         ws,
         socket,
         vmName: vm.name,
@@ -127,13 +122,9 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
         detectMs: options.detectMs ?? 1500,
         maxCutTextBytes: options.maxCutTextBytes ?? 10 * 1024 * 1024,
         upstreamCloseGraceMs: options.upstreamCloseGraceMs ?? 3000,
-        onClosed: (closed) => {
-          const current = relays.get(closed.vmName);
-          current?.delete(closed);
-          if (current?.size === 0) relays.delete(closed.vmName);
-        },
+        onClosed: relays.remove,
       });
-      set.add(relay);
+      relays.add(relay);
     },
 
     vmChanged(vm, previous) {
@@ -150,14 +141,11 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
 
     async stop(reason) {
       stopping = true;
-      const all = [...relays.values()].flatMap((set) => [...set]);
-      const closing = all.map((relay) => relay.closedPromise(2000));
-      for (const relay of all) relay.closeWith(1001, reason);
-      await Promise.all(closing);
+      await relays.stop(reason);
     },
 
     viewerCount(vmName) {
-      return relays.get(vmName)?.size ?? 0;
+      return relays.count(vmName);
     },
   };
 }

@@ -3,39 +3,20 @@
 // until it gets an HTTP upgrade. So: connect, and if nothing arrives within `detectMs`, speak
 // WebSocket to it instead.
 //
-// Raw reads land in one reused buffer with room for the browser frame header in front
-// (read-buffer.ts): large reads, no copies.
-import net from 'node:net';
+// The raw connection is the relay core's (src/bridge/relay/upstream.ts).
 import { WebSocket } from 'ws';
 import { VwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
-import { FRAME_HEADROOM } from '../relay/index.js';
-import { ReadBuffer } from './read-buffer.js';
+import {
+  describeTarget,
+  openRawUpstream,
+  targetOptions,
+  type SocketFactory,
+  type Upstream,
+  type UpstreamEvents,
+} from '../relay/index.js';
 
-/** Opens a stream socket; `net.connect` in production, injectable for tests. */
-export type SocketFactory = (options: net.NetConnectOpts) => net.Socket;
-
-export interface UpstreamEvents {
-  /**
-   * Server bytes, in order. From a raw upstream `chunk` is a view of its read buffer, which the
-   * next read overwrites: write it on before returning, or pause() until it is written.
-   * `headroom`: bytes in front of `chunk`, in its memory, free for a frame header (0: none).
-   */
-  data(chunk: Buffer, headroom: number): void;
-  /** The write buffer emptied after write() returned false. */
-  drain(): void;
-  /** The connection ended (error null: the server closed it). Called once. */
-  end(error: VwcError | null): void;
-}
-
-export interface Upstream {
-  readonly kind: 'raw' | 'websocket';
-  /** Writes in order; false when the caller should wait for `drain`. */
-  write(chunks: readonly Buffer[]): boolean;
-  pause(): void;
-  resume(): void;
-  close(): void;
-}
+export type { SocketFactory, Upstream, UpstreamEvents };
 
 export interface UpstreamOptions {
   readonly target: VncTarget;
@@ -46,16 +27,8 @@ export interface UpstreamOptions {
   readonly highWaterMark: number;
 }
 
-function targetOptions(target: VncTarget): net.NetConnectOpts {
-  return target.transport === 'unix' ? { path: target.path } : { host: target.host, port: target.port };
-}
-
-function describe(target: VncTarget): string {
-  return target.transport === 'unix' ? target.path : `${target.host}:${target.port}`;
-}
-
 function upstreamError(target: VncTarget, what: string, cause?: unknown): VwcError {
-  return new VwcError('VWC_ERR_VNC_UPSTREAM', `VNC server at ${describe(target)}: ${what}`, { cause });
+  return new VwcError('VWC_ERR_VNC_UPSTREAM', `VNC server at ${describeTarget(target)}: ${what}`, { cause });
 }
 
 /**
@@ -69,32 +42,28 @@ export function openUpstream(options: UpstreamOptions, events: UpstreamEvents): 
   const openRaw = (detect: boolean): Upstream => {
     let greeted = false;
     let timer: NodeJS.Timeout | undefined;
-    const reads = new ReadBuffer();
-    const socket = options.connect({
-      ...targetOptions(options.target),
-      onread: {
-        buffer: () => reads.next(),
-        callback: (nread: number) => {
-          if (!greeted) {
-            greeted = true;
-            clearTimeout(timer);
-          }
-          events.data(reads.take(nread), FRAME_HEADROOM);
-          return true;
+    const raw = openRawUpstream(
+      {
+        target: options.target,
+        connect: options.connect,
+        error: (what, cause) => upstreamError(options.target, what, cause),
+        onFirstData: () => {
+          greeted = true;
+          clearTimeout(timer);
+        },
+        onEnd: () => {
+          clearTimeout(timer);
         },
       },
-    });
-    socket.setNoDelay(true);
-    const raw = rawUpstream(socket, options.target, events, () => {
-      clearTimeout(timer);
-    });
+      events,
+    );
     if (detect) {
       // Silence after connecting means a websocket listener waiting for our HTTP upgrade.
-      socket.once('connect', () => {
+      raw.socket.once('connect', () => {
         timer = setTimeout(() => {
           if (greeted || closed) return;
           raw.detach();
-          socket.destroy();
+          raw.socket.destroy();
           current = websocketUpstream(options, events, () => {
             if (!closed) current = openRaw(false);
           });
@@ -119,50 +88,6 @@ export function openUpstream(options: UpstreamOptions, events: UpstreamEvents): 
     close: () => {
       closed = true;
       current.close();
-    },
-  };
-}
-
-function rawUpstream(
-  socket: net.Socket,
-  target: VncTarget,
-  events: UpstreamEvents,
-  onEnd: () => void,
-): Upstream & { detach(): void } {
-  let ended = false;
-  const finish = (error: VwcError | null): void => {
-    if (ended) return;
-    ended = true;
-    onEnd();
-    socket.destroy();
-    events.end(error);
-  };
-  socket.on('drain', () => {
-    events.drain();
-  });
-  socket.on('error', (error) => {
-    finish(upstreamError(target, error.message, error));
-  });
-  socket.on('close', () => {
-    finish(null);
-  });
-  return {
-    kind: 'raw',
-    write(chunks) {
-      if (chunks.length === 1) return socket.write(chunks[0]!);
-      socket.cork();
-      for (const chunk of chunks) socket.write(chunk);
-      socket.uncork();
-      return !socket.writableNeedDrain;
-    },
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-    close: () => {
-      ended = true;
-      socket.destroy();
-    },
-    detach: () => {
-      ended = true;
     },
   };
 }

@@ -6,6 +6,8 @@ import type { Role } from '../../bridge/types.js';
 
 export type ConsoleRef =
   | { readonly kind: 'vnc'; readonly domain: string }
+  /** SPICE: one ticket serves every channel connection of the session until it expires (spice-html5 opens them all on one URL). */
+  | { readonly kind: 'spice'; readonly domain: string }
   | {
       readonly kind: 'serial';
       readonly domain: string;
@@ -52,12 +54,13 @@ export class TicketStore {
   /** The ticket's grant if it exists, has not expired and names this console; consumed either way. */
   redeem(ticket: string, consoleRef: ConsoleRef): Ticket | null {
     const grant = this.tickets.get(ticket);
-    this.remove(ticket);
+    if (grant?.console.kind !== 'spice' || consoleRef.kind !== 'spice') this.remove(ticket);
     if (!grant || grant.expiresAt <= this.now()) return null;
     const same =
       grant.console.kind === consoleRef.kind &&
       grant.console.domain === consoleRef.domain &&
       (grant.console.kind === 'vnc' ||
+        grant.console.kind === 'spice' ||
         (consoleRef.kind === 'serial' && grant.console.index === consoleRef.index));
     return same ? grant : null;
   }

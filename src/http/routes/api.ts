@@ -64,9 +64,13 @@ export function param(req: Request, name: string): string {
 function ticketTarget(body: unknown): ConsoleRef {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   if (typeof b.domain !== 'string' || b.domain === '') {
-    throw new VwcError('VWC_ERR_BAD_REQUEST', 'expected JSON { domain, console: "vnc" | "serial", index? }');
+    throw new VwcError(
+      'VWC_ERR_BAD_REQUEST',
+      'expected JSON { domain, console: "vnc" | "spice" | "serial", index? }',
+    );
   }
   if (b.console === 'vnc') return { kind: 'vnc', domain: b.domain };
+  if (b.console === 'spice') return { kind: 'spice', domain: b.domain };
   if (b.console === 'serial') {
     const index = b.index ?? 0;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
@@ -74,7 +78,7 @@ function ticketTarget(body: unknown): ConsoleRef {
     }
     return { kind: 'serial', domain: b.domain, index };
   }
-  throw new VwcError('VWC_ERR_BAD_REQUEST', 'console must be "vnc" or "serial"');
+  throw new VwcError('VWC_ERR_BAD_REQUEST', 'console must be "vnc", "spice" or "serial"');
 }
 
 export function apiRouter(deps: ApiDeps): Router {
@@ -163,7 +167,12 @@ export function apiRouter(deps: ApiDeps): Router {
     const principal = principalOf(res);
     const target = ticketTarget(req.body);
     const vm = visibleVm(registry, principal, target.domain);
-    const exists = target.kind === 'vnc' ? vm.vnc !== null : vm.serials.some((s) => s.index === target.index);
+    const exists =
+      target.kind === 'vnc'
+        ? vm.vnc !== null
+        : target.kind === 'spice'
+          ? (vm.spice ?? null) !== null
+          : vm.serials.some((s) => s.index === target.index);
     if (!exists) throw new VwcError('VWC_ERR_NOT_FOUND', `domain has no such ${target.kind} console`);
     const { ticket, expiresAt } = tickets.issue(principal.user, principal.role, target);
     res.status(201).json({ ticket, expiresAt: new Date(expiresAt).toISOString() });

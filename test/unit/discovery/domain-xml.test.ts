@@ -165,16 +165,21 @@ describe('parseDomainXml on hand-made edge cases', () => {
     ]);
   });
 
-  it('lists SPICE as unsupported, takes the first VNC, maps 0.0.0.0 to loopback, never keeps the password', () => {
+  it('takes the first SPICE and the first VNC, maps 0.0.0.0 to loopback, never keeps the password', () => {
     const xml = fixture('handmade/graphics-mixed.xml');
     const vm = parseDomainXml(xml);
     expect(vm.state).toBe('paused');
     expect(vm.reason).toBe('user');
     expect(vm.graphics).toEqual([
-      { type: 'spice', supported: false },
+      { type: 'spice', supported: true },
       { type: 'vnc', supported: true },
       { type: 'vnc', supported: true },
     ]);
+    expect(vm.spice).toEqual({
+      target: { transport: 'tcp', host: '127.0.0.1', port: 5901 },
+      tlsPort: null,
+      passwordSet: false,
+    });
     expect(vm.vnc).toEqual({
       target: { transport: 'tcp', host: '127.0.0.1', port: 5902 },
       websocketPort: 5702,
@@ -182,6 +187,25 @@ describe('parseDomainXml on hand-made edge cases', () => {
     });
     expect(xml).toContain('s3cret-Pa55');
     expect(JSON.stringify(vm)).not.toContain('s3cret');
+  });
+
+  it('reads SPICE: TCP with a TLS port and a password, a UNIX socket, a TLS-only server', () => {
+    const tcp = parseDomainXml(fixture('handmade/spice-forms.xml'));
+    expect(tcp.spice).toEqual({
+      target: { transport: 'tcp', host: '127.0.0.1', port: 5905 },
+      tlsPort: 5906,
+      passwordSet: true,
+    });
+    expect(tcp.vnc).toBeNull();
+    expect(JSON.stringify(tcp)).not.toContain('sp1ce');
+    const unix = parseDomainXml(fixture('handmade/spice-socket.xml'));
+    expect(unix.spice).toEqual({
+      target: { transport: 'unix', path: '/run/vwc-test/spice-socket/spice.sock' },
+      tlsPort: null,
+      passwordSet: false,
+    });
+    const tlsOnly = parseDomainXml(fixture('handmade/spice-tls-only.xml'));
+    expect(tlsOnly.spice).toEqual({ target: null, tlsPort: 5907, passwordSet: false });
   });
 
   it('maps the IPv6 wildcard to ::1 for VNC and TCP serial', () => {

@@ -81,7 +81,8 @@ describe('diffVm', () => {
     [{ id: 9 }, ['id']],
     [{ serials: [] }, ['serials']],
     [{ vnc: null }, ['vnc']],
-    [{ graphics: [{ type: 'spice', supported: false }] }, ['graphics']],
+    [{ spice: { target: { transport: 'unix', path: '/s' }, tlsPort: null, passwordSet: false } }, ['spice']],
+    [{ graphics: [{ type: 'rdp', supported: false }] }, ['graphics']],
     [{ description: 'd' }, ['meta']],
     [{ persistent: false }, ['meta']],
   ];

@@ -52,6 +52,7 @@ describe('JSON API', () => {
       source: 'libvirt',
       consoles: {
         vnc: { available: true, passwordSet: false },
+        spice: null,
         serials: [{ index: 0, label: 'serial0', kind: 'pty', available: true }],
         unsupportedGraphics: ['spice'],
       },

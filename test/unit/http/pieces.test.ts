@@ -109,6 +109,26 @@ describe('tickets', () => {
   });
 });
 
+describe('SPICE tickets', () => {
+  it('serve every channel connection of a session until they expire, for that console only', () => {
+    let now = 0;
+    const store = new TicketStore(10_000, () => now);
+    const ref = { kind: 'spice', domain: 'web-1' } as const;
+    const { ticket } = store.issue('alice', 'viewer', ref);
+    for (let channel = 0; channel < 5; channel++) {
+      expect(store.redeem(ticket, ref)).toMatchObject({ user: 'alice', role: 'viewer' });
+    }
+    expect(store.redeem(ticket, { kind: 'vnc', domain: 'web-1' })).toBeNull();
+    // A wrong console consumed it, like any ticket.
+    expect(store.redeem(ticket, ref)).toBeNull();
+    const later = store.issue('alice', 'viewer', ref).ticket;
+    expect(store.redeem(later, { kind: 'spice', domain: 'web-2' })).toBeNull();
+    const expiring = store.issue('alice', 'viewer', ref).ticket;
+    now = 10_000;
+    expect(store.redeem(expiring, ref)).toBeNull();
+  });
+});
+
 describe('ticket memory', () => {
   const ref = { kind: 'vnc', domain: 'web-1' } as const;
 
@@ -140,6 +160,14 @@ describe('WebSocket routes', () => {
       ticket: 't',
     });
     expect(parseWsRoute('/ws/vnc/a%252Fb').consoleRef).toEqual({ kind: 'vnc', domain: 'a%2Fb' });
+    expect(parseWsRoute('/ws/spice/web%201?takeover=1&ticket=t')).toEqual({
+      consoleRef: { kind: 'spice', domain: 'web 1' },
+      options: {},
+      spice: { takeover: true },
+      ticket: 't',
+    });
+    expect(parseWsRoute('/ws/spice/web-1').spice).toEqual({ takeover: false });
+    expect(() => parseWsRoute('/ws/spice/web-1/2')).toThrow(/no such WebSocket route/);
     expect(() => parseWsRoute('/ws/serial/a/0?last=-5')).toThrow(/last must be/);
     expect(() => parseWsRoute('/ws/serial/%E0%A4%A/0')).toThrow(/percent-encoding/);
     expect(() => parseWsRoute('/ws/vnc/a/extra')).toThrow(/no such WebSocket route/);

@@ -26,6 +26,8 @@ function fakeHub(): { hub: ConsoleHub; transport: () => ClientTransport } {
     readSerialHistory: unused,
     vncAvailable: unused,
     attachVnc: unused,
+    spiceAvailable: unused,
+    attachSpice: unused,
     stop: unused,
   };
   return {

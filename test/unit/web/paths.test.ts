@@ -4,6 +4,7 @@ import {
   consolePath,
   parseConsolePath,
   serialSocketPath,
+  spiceSocketPath,
   vncSocketPath,
   wsUrl,
 } from '../../../web/lib/paths.js';
@@ -17,6 +18,10 @@ describe('console paths', () => {
       domain: name,
       ref: { kind: 'vnc' },
     });
+    expect(parseConsolePath(consolePath(name, { kind: 'spice' }))).toEqual({
+      domain: name,
+      ref: { kind: 'spice' },
+    });
     expect(parseConsolePath(consolePath(name, { kind: 'serial', index: 3 }))).toEqual({
       domain: name,
       ref: { kind: 'serial', index: 3 },
@@ -26,6 +31,7 @@ describe('console paths', () => {
   it('keeps a hostile name in one path segment', () => {
     expect(consolePath('a/b')).toBe('/console/a%2Fb');
     expect(vncSocketPath('<x>')).toBe('/ws/vnc/%3Cx%3E');
+    expect(spiceSocketPath('<x>')).toBe('/ws/spice/%3Cx%3E');
     expect(serialSocketPath('a b', 1)).toBe('/ws/serial/a%20b/1');
   });
 
@@ -33,7 +39,7 @@ describe('console paths', () => {
     expect(parseConsolePath('/')).toBeNull();
     expect(parseConsolePath('/console/')).toBeNull();
     expect(parseConsolePath('/console/x/serial/')).toBeNull();
-    expect(parseConsolePath('/console/x/spice')).toBeNull();
+    expect(parseConsolePath('/console/x/rdp')).toBeNull();
     expect(parseConsolePath('/console/%E0%A4%A')).toBeNull();
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FRAME_HEADROOM } from '../../../src/bridge/relay/index.js';
-import { ReadBuffer } from '../../../src/bridge/vnc/read-buffer.js';
+import { ReadBuffer } from '../../../src/bridge/relay/read-buffer.js';
 
 describe('ReadBuffer', () => {
   it('keeps FRAME_HEADROOM bytes free in front of every read, in the same memory', () => {
