@@ -9,10 +9,13 @@ import { VwcError } from '../errors/index.js';
 import { SerialConsoles, closeWithError, type SerialOptions } from './serial/index.js';
 import type { Availability, ConsoleHub, ConsoleSession, HistoryRead, SerialAttachOptions } from './types.js';
 import type { SerialConnector } from './upstream/index.js';
-import { createVncBridge, type VncBridge } from './vnc/index.js';
+import { createVncBridge, type InputLockMode, type VncBridge } from './vnc/index.js';
 
 /** The part of the VNC bridge the hub uses (so tests may inject a stand-in). */
-export type VncBridgeLike = Pick<VncBridge, 'available' | 'attach' | 'vmChanged' | 'vmRemoved' | 'stop'>;
+export type VncBridgeLike = Pick<
+  VncBridge,
+  'available' | 'attach' | 'controlAvailable' | 'attachControl' | 'vmChanged' | 'vmRemoved' | 'stop'
+>;
 
 export interface ConsoleHubDeps {
   readonly registry: VmRegistry;
@@ -23,7 +26,12 @@ export interface ConsoleHubDeps {
   readonly serialConnector?: SerialConnector;
   /** The VNC bridge; built from `vncOptions` when not given. */
   readonly vnc?: VncBridgeLike;
-  readonly vncOptions?: { readonly maxViewersPerVm: number; readonly maxFrameBytes: number };
+  readonly vncOptions?: {
+    readonly maxViewersPerVm: number;
+    readonly maxFrameBytes: number;
+    /** Whose input reaches a VM: docs/vnc.md "Control lock"; exclusive for every VM by default. */
+    readonly inputLock?: (vmName: string) => InputLockMode;
+  };
   /** Told each slow serial client resync, with the VM's name (metrics). */
   readonly onSerialResync?: (vmName: string) => void;
 }
@@ -52,6 +60,7 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       logger,
       maxViewersPerVm: deps.vncOptions?.maxViewersPerVm ?? 16,
       maxFrameBytes: deps.vncOptions?.maxFrameBytes ?? 1024 * 1024,
+      ...(deps.vncOptions?.inputLock ? { inputLock: deps.vncOptions.inputLock } : {}),
     });
   const onChanged = (vm: Vm, previous: Vm): void => {
     vnc.vmChanged(vm, previous);
@@ -97,6 +106,15 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       const vm = registry.get(vmName);
       if (!vm) closeWithError(ws, noSuchDomain(vmName));
       else vnc.attach(ws, socket, vm, session);
+    },
+    vncControlAvailable(vmName: string): Availability {
+      const vm = registry.get(vmName);
+      return vm ? vnc.controlAvailable(vm) : { ok: false, error: noSuchDomain(vmName) };
+    },
+    attachVncControl(ws: WebSocket, vmName: string, session: ConsoleSession): void {
+      const vm = registry.get(vmName);
+      if (!vm) closeWithError(ws, noSuchDomain(vmName));
+      else vnc.attachControl(ws, vm, session);
     },
     async stop(reason: string): Promise<void> {
       registry.off('vm-changed', onChanged);

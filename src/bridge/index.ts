@@ -17,4 +17,5 @@ export {
   type SerialOptions,
   type SlowClientPolicy,
 } from './serial/index.js';
+export { browserLabel, sshLabel, windowTag } from './label.js';
 export { connectStream, type StreamTarget } from './upstream/index.js';

@@ -9,6 +9,7 @@ export type {
   SlowClientPolicy,
   SshConfig,
   UserPolicy,
+  VncInputLock,
 } from './types.js';
 export {
   loadConfig,

@@ -98,6 +98,11 @@ export const ERRORS = {
     ws: 4205,
     summary: 'The VNC security type chosen is not None or VNC password (e.g. VeNCrypt/TLS, SASL).',
   },
+  VWC_ERR_VNC_CONTROL_PROTOCOL: {
+    http: 400,
+    ws: 4206,
+    summary: 'A message on the VNC control channel (presence, input lock) was not understood.',
+  },
   // -- ssh (src/ssh)
   VWC_ERR_SSH_HOST_KEY: {
     http: 500,

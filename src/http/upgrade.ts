@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
+import { browserLabel, windowTag } from '../bridge/label.js';
 import type { ConsoleHub, ConsoleSession, SerialAttachOptions } from '../bridge/types.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { VwcError } from '../errors/index.js';
@@ -37,6 +38,10 @@ export interface UpgradeDeps {
 
 interface Route {
   readonly consoleRef: ConsoleRef;
+  /** `/ws/vnc/<domain>/control`: the VNC presence and input-lock channel (docs/vnc.md). */
+  readonly vncControl?: true;
+  /** `?window=`: the tag the page chose for its window (presence), when short and plain. */
+  readonly window?: string;
   readonly options: SerialAttachOptions;
   readonly ticket: string | null;
 }
@@ -52,12 +57,16 @@ export function parseWsRoute(url: string): Route {
     throw new VwcError('VWC_ERR_BAD_REQUEST', 'malformed percent-encoding in the path');
   }
   const ticket = parsed.searchParams.get('ticket');
+  const tag = windowTag(parsed.searchParams.get('window'));
+  const window = tag === undefined ? {} : { window: tag };
   const [ws, kind, domain, index, ...rest] = decoded;
   if (ws !== 'ws' || domain === undefined || domain === '' || rest.length > 0) {
     throw new VwcError('VWC_ERR_NOT_FOUND', 'no such WebSocket route');
   }
   if (kind === 'vnc' && index === undefined)
-    return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket };
+    return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket, ...window };
+  if (kind === 'vnc' && index === 'control')
+    return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket, vncControl: true, ...window };
   if (kind === 'serial' && index !== undefined && /^\d{1,6}$/.test(index)) {
     const options: { from?: number; last?: number } = {};
     for (const name of ['from', 'last'] as const) {
@@ -68,7 +77,7 @@ export function parseWsRoute(url: string): Route {
       }
       options[name] = Number(value);
     }
-    return { consoleRef: { kind: 'serial', domain, index: Number(index) }, options, ticket };
+    return { consoleRef: { kind: 'serial', domain, index: Number(index) }, options, ticket, ...window };
   }
   throw new VwcError('VWC_ERR_NOT_FOUND', 'no such WebSocket route');
 }
@@ -143,7 +152,11 @@ export class UpgradeHandler {
       return { error: new VwcError('VWC_ERR_FORBIDDEN', 'your account may not open this domain') };
     }
     const available =
-      consoleRef.kind === 'vnc' ? hub.vncAvailable(vm.name) : hub.serialAvailable(vm.name, consoleRef.index);
+      consoleRef.kind === 'serial'
+        ? hub.serialAvailable(vm.name, consoleRef.index)
+        : route.vncControl
+          ? hub.vncControlAvailable(vm.name)
+          : hub.vncAvailable(vm.name);
     if (!available.ok) return { error: available.error };
     return { route, principal: outcome.principal, vmName: vm.name };
   }
@@ -168,6 +181,8 @@ export class UpgradeHandler {
       user: principal.user,
       role: principal.role,
       clientAddress: client.address,
+      label: browserLabel(req.headers['user-agent']),
+      ...(route.window === undefined ? {} : { window: route.window }),
     };
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pending.delete(socket);
@@ -179,7 +194,12 @@ export class UpgradeHandler {
         user: session.user,
         role: session.role,
         domain: vmName,
-        console: consoleRef.kind === 'vnc' ? 'vnc' : `serial${consoleRef.index}`,
+        console:
+          consoleRef.kind === 'vnc'
+            ? route.vncControl
+              ? 'vnc-control'
+              : 'vnc'
+            : `serial${consoleRef.index}`,
         client: session.clientAddress,
         via: principal.via,
       };
@@ -196,7 +216,8 @@ export class UpgradeHandler {
         logger.info({ ...fields, code, reason: reason.toString() }, 'console detach');
       });
       try {
-        if (consoleRef.kind === 'vnc') hub.attachVnc(ws, socket, vmName, session);
+        if (consoleRef.kind === 'vnc' && route.vncControl) hub.attachVncControl(ws, vmName, session);
+        else if (consoleRef.kind === 'vnc') hub.attachVnc(ws, socket, vmName, session);
         else hub.attachSerial(ws, socket, vmName, consoleRef.index, session, route.options);
       } catch (error) {
         const vwc = toVwcError(error);

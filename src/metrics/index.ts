@@ -306,6 +306,11 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
           trackWebSocket('vnc', vmName, ws, socket);
           hub.attachVnc(ws, socket, vmName, session);
         },
+        // Presence and lock messages only: no console bytes to count.
+        vncControlAvailable: (vmName) => hub.vncControlAvailable(vmName),
+        attachVncControl: (ws, vmName, session) => {
+          hub.attachVncControl(ws, vmName, session);
+        },
         stop: (reason) => hub.stop(reason),
       };
     },

@@ -13,6 +13,7 @@ import { VwcError, isVwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
 import type { ConsoleSession } from '../types.js';
 import { BrowserFrames } from '../relay/index.js';
+import type { VncSeat } from './control.js';
 import { RfbClientFilter } from './rfb-filter.js';
 import { openUpstream, type SocketFactory, type Upstream } from './upstream.js';
 
@@ -32,6 +33,8 @@ export interface RelayOptions {
   readonly maxCutTextBytes: number;
   /** How long a viewer whose upstream closed waits for the VM-stopped notice (for the reason). */
   readonly upstreamCloseGraceMs: number;
+  /** Its place under the VM's input lock (control.ts); left when the relay closes. */
+  readonly seat?: VncSeat;
   /** Called once, when both sides are closed. */
   readonly onClosed: (relay: VncRelay) => void;
 }
@@ -62,6 +65,7 @@ export class VncRelay {
     this.filter = new RfbClientFilter({
       viewOnly: session.role !== 'operator',
       maxCutTextBytes: options.maxCutTextBytes,
+      ...(options.seat ? { inputGate: options.seat.allow } : {}),
     });
     this.frames = new BrowserFrames(options.socket, () => {
       if (!this.closed) this.upstream.resume();
@@ -199,6 +203,7 @@ export class VncRelay {
     this.closed = true;
     clearTimeout(this.graceTimer);
     this.upstream.close();
+    this.options.seat?.leave();
     this.log.info(
       {
         toBrowser: this.toBrowser,
