@@ -6,6 +6,8 @@ import { Retry } from './backoff.js';
 import { h } from './dom.js';
 import { COMBOS, SHIFT, strokesFor, typeableChars, type KeyStroke } from './keys.js';
 import { vncSocketPath, wsUrl } from './paths.js';
+import { WINDOW_TAG } from './presence.js';
+import { VncPresence } from './vnc-presence.js';
 import { VncPasswordPrompt } from './vnc-password.js';
 import { button, errorText, StatusLine, type ConsoleView } from './view.js';
 
@@ -34,6 +36,7 @@ export class VncView implements ConsoleView {
   });
   private readonly pasteProgress = h('span', { class: 'paste-progress', 'aria-live': 'polite' });
   private readonly passwordPrompt = new VncPasswordPrompt();
+  private readonly presence: VncPresence;
   private rfb: RFB | null = null;
   private scale = true;
   private state = 'unknown';
@@ -97,6 +100,12 @@ export class VncView implements ConsoleView {
       if (open) this.pasteText.focus();
     });
 
+    this.presence = new VncPresence({
+      domain: options.domain,
+      canType: options.canType,
+      screen: this.screen,
+      focus: () => this.rfb?.focus(),
+    });
     this.root = h(
       'section',
       { class: 'view vnc-view' },
@@ -105,6 +114,7 @@ export class VncView implements ConsoleView {
         { class: 'toolbar', role: 'toolbar', 'aria-label': 'Screen controls' },
         this.status.el,
         readOnly,
+        this.presence.el,
         h('span', { class: 'spacer' }),
         scaleButton,
         cad,
@@ -113,6 +123,7 @@ export class VncView implements ConsoleView {
         fullscreen,
       ),
       this.passwordPrompt.el,
+      this.presence.prompt,
       this.pastePanel,
       this.screen,
     );
@@ -190,7 +201,10 @@ export class VncView implements ConsoleView {
     }
     // Checked again: dispose() may have run while the ticket was on its way.
     if (this.isDisposed()) return;
-    const ws = new WebSocket(wsUrl(location, vncSocketPath(this.options.domain), { ticket }), ['binary']);
+    const ws = new WebSocket(
+      wsUrl(location, vncSocketPath(this.options.domain), { ticket, window: WINDOW_TAG }),
+      ['binary'],
+    );
     let closeReason = '';
     // Registered before noVNC's handlers, so the server's close reason ("domain stopped") is
     // known when RFB reports the disconnect.
@@ -205,6 +219,7 @@ export class VncView implements ConsoleView {
       this.retry.backoff.reset();
       this.passwordPrompt.accepted();
       this.status.set('connected', this.options.canType ? 'connected' : 'connected (view only)');
+      this.presence.connected();
     });
     rfb.addEventListener('securityfailure', (event) => {
       // QEMU's reason ends in a NUL byte: drop control characters.
@@ -227,6 +242,7 @@ export class VncView implements ConsoleView {
     rfb.addEventListener('disconnect', () => {
       if (this.rfb === rfb) this.rfb = null;
       this.passwordPrompt.cancel();
+      this.presence.disconnected();
       this.options.expose?.(null);
       if (!this.disposed) this.waitAndRetry(closeReason || 'connection lost');
     });
@@ -267,5 +283,6 @@ export class VncView implements ConsoleView {
     this.pasteJob += 1;
     this.rfb?.disconnect();
     this.rfb = null;
+    this.presence.dispose();
   }
 }
