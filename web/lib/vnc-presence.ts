@@ -97,7 +97,8 @@ export class VncPresence {
       this.scheduleReopen();
       return;
     }
-    if (!this.wanted || this.ws) return;
+    // Checked again: the screen may have gone, or another open won, while the ticket came.
+    if (!this.stillWanted()) return;
     const ws = new WebSocket(
       wsUrl(location, vncControlSocketPath(this.options.domain), { ticket, window: WINDOW_TAG }),
     );
@@ -110,6 +111,10 @@ export class VncPresence {
       this.ws = null;
       this.scheduleReopen();
     });
+  }
+
+  private stillWanted(): boolean {
+    return this.wanted && this.ws === null;
   }
 
   private scheduleReopen(): void {

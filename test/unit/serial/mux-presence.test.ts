@@ -70,6 +70,7 @@ describe('window labels', () => {
     expect(browserLabel(edge)).toBe('Edge on Windows');
     expect(browserLabel(firefox)).toBe('Firefox on macOS');
     expect(browserLabel(safari)).toBe('Safari on iOS');
+    expect(browserLabel(chrome.replace('Chrome/', 'HeadlessChrome/'))).toBe('Chrome on Linux');
     expect(browserLabel('curl/8.0')).toBe('browser');
     expect(browserLabel(undefined)).toBe('browser');
     expect(sshLabel('10.0.0.5')).toBe('ssh from 10.0.0.5');
