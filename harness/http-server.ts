@@ -147,6 +147,14 @@ export class FakeHub implements ConsoleHub {
     this.attaches.push({ kind: 'vnc', vm: vmName, index: null, session, options: {} });
     ws.send(Buffer.from('RFB 003.008\n'));
   }
+  vncControlAvailable(vmName: string): Availability {
+    return this.vncAvailable(vmName);
+  }
+  /** Like the real control channel's hello, without any lock state. */
+  attachVncControl(ws: WebSocket, vmName: string, session: ConsoleSession): void {
+    this.attaches.push({ kind: 'vnc', vm: vmName, index: null, session, options: {} });
+    ws.send(JSON.stringify({ type: 'hello', user: session.user, role: session.role }));
+  }
   async stop(reason: string): Promise<void> {
     this.stopped = reason;
     await Promise.resolve();

@@ -51,6 +51,10 @@ export function stubVnc(): VncBridgeLike {
     attach: (ws) => {
       ws.close();
     },
+    controlAvailable: () => ({ ok: true }),
+    attachControl: (ws) => {
+      ws.close();
+    },
     vmChanged: () => undefined,
     vmRemoved: () => undefined,
     stop: () => Promise.resolve(),

@@ -1,5 +1,6 @@
 // The VNC bridge mounted on a tiny HTTP server, as the HTTP layer will mount it: WebSocket
-// upgrade on /ws/vnc/<name>?role=viewer|operator, subprotocol `binary`, no auth (tests only).
+// upgrade on /ws/vnc/<name>?role=viewer|operator[&user=&window=], subprotocol `binary`, and the
+// control channel on /ws/vnc/<name>/control with the same parameters; no auth (tests only).
 // Also used by bench/vnc.ts (in a child process) so the bench measures the real relay.
 import http from 'node:http';
 import https from 'node:https';
@@ -13,7 +14,9 @@ import { createVncBridge, type VncBridge, type VncBridgeOptions } from '../src/b
 export interface Harness {
   readonly bridge: VncBridge;
   readonly port: number;
-  url(vmName: string, role: 'viewer' | 'operator'): string;
+  url(vmName: string, role: 'viewer' | 'operator', who?: { user?: string; window?: string }): string;
+  /** The VM's control channel (presence, input lock) for `who`. */
+  controlUrl(vmName: string, role: 'viewer' | 'operator', who?: { user?: string; window?: string }): string;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,10 @@ export function vncVm(name: string, target: VncTarget, state: Vm['state'] = 'run
     vnc: { target, websocketPort: null, passwordSet: false },
     graphics: [{ type: 'vnc', supported: true }],
   };
+}
+
+function query(role: string, who: { user?: string; window?: string }): string {
+  return new URLSearchParams({ role, ...who }).toString();
 }
 
 export async function startHarness(
@@ -51,18 +58,24 @@ export async function startHarness(
   const server = tls ? https.createServer(tls, notFound) : http.createServer(notFound);
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const vm = lookup(decodeURIComponent(url.pathname.replace(/^\/ws\/vnc\//, '')));
+    const control = url.pathname.endsWith('/control');
+    const name = url.pathname.replace(/^\/ws\/vnc\//, '').replace(/\/control$/, '');
+    const vm = lookup(decodeURIComponent(name));
     if (!vm) {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
     const role = url.searchParams.get('role') === 'operator' ? 'operator' : 'viewer';
+    const window = url.searchParams.get('window');
+    const session = {
+      user: url.searchParams.get('user') ?? `test-${role}`,
+      role,
+      clientAddress: req.socket.remoteAddress ?? '',
+      ...(window ? { window } : {}),
+    } as const;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      bridge.attach(ws, socket, vm, {
-        user: `test-${role}`,
-        role,
-        clientAddress: req.socket.remoteAddress ?? '',
-      });
+      if (control) bridge.attachControl(ws, vm, session);
+      else bridge.attach(ws, socket, vm, session);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,8 +83,10 @@ export async function startHarness(
   return {
     bridge,
     port,
-    url: (vmName, role) =>
-      `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws/vnc/${encodeURIComponent(vmName)}?role=${role}`,
+    url: (vmName, role, who = {}) =>
+      `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws/vnc/${encodeURIComponent(vmName)}?${query(role, who)}`,
+    controlUrl: (vmName, role, who = {}) =>
+      `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws/vnc/${encodeURIComponent(vmName)}/control?${query(role, who)}`,
     async close() {
       await bridge.stop('test over');
       wss.close();

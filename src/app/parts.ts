@@ -7,6 +7,7 @@ import { createThumbnails } from '../control/thumbnails/index.js';
 import { createDiscovery, createVirshRunner } from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
 import { filterRegistry } from './filter-registry.js';
+import { vncInputLock } from './vnc-input-lock.js';
 
 export const realParts: DaemonParts = {
   createDiscovery: (config, logger) => {
@@ -47,7 +48,11 @@ export const realParts: DaemonParts = {
           }
         : {}),
       serial: { ...config.serial },
-      vncOptions: { maxViewersPerVm: config.vnc.maxViewersPerVm, maxFrameBytes: 1024 * 1024 },
+      vncOptions: {
+        maxViewersPerVm: config.vnc.maxViewersPerVm,
+        maxFrameBytes: 1024 * 1024,
+        inputLock: vncInputLock(config.vnc),
+      },
     }),
   createPower: (config) => {
     // A runner of its own (same code as discovery's): its cancel-on-stop ends actions under way.

@@ -10,11 +10,14 @@ import { SerialConsoles, closeWithError, type SerialOptions } from './serial/ind
 import type { SerialLogStore } from './serial/log/index.js';
 import type { Availability, ConsoleHub, ConsoleSession, HistoryRead, SerialAttachOptions } from './types.js';
 import type { SerialConnector } from './upstream/index.js';
-import { createVncBridge, type VncBridge } from './vnc/index.js';
+import { createVncBridge, type InputLockMode, type VncBridge } from './vnc/index.js';
 import { createSpiceBridge, type SpiceBridge } from './spice/index.js';
 
 /** The part of the VNC bridge the hub uses (so tests may inject a stand-in). */
-export type VncBridgeLike = Pick<VncBridge, 'available' | 'attach' | 'vmChanged' | 'vmRemoved' | 'stop'>;
+export type VncBridgeLike = Pick<
+  VncBridge,
+  'available' | 'attach' | 'controlAvailable' | 'attachControl' | 'vmChanged' | 'vmRemoved' | 'stop'
+>;
 
 /** The part of the SPICE bridge the hub uses. */
 export type SpiceBridgeLike = Pick<SpiceBridge, 'available' | 'attach' | 'vmChanged' | 'vmRemoved' | 'stop'>;
@@ -28,7 +31,12 @@ export interface ConsoleHubDeps {
   readonly serialConnector?: SerialConnector;
   /** The VNC bridge; built from `vncOptions` when not given. */
   readonly vnc?: VncBridgeLike;
-  readonly vncOptions?: { readonly maxViewersPerVm: number; readonly maxFrameBytes: number };
+  readonly vncOptions?: {
+    readonly maxViewersPerVm: number;
+    readonly maxFrameBytes: number;
+    /** Whose input reaches a VM: docs/vnc.md "Control lock"; exclusive for every VM by default. */
+    readonly inputLock?: (vmName: string) => InputLockMode;
+  };
   /** The SPICE bridge; built with defaults (32 channel connections per VM) when not given. */
   readonly spice?: SpiceBridgeLike;
   /** Told each slow serial client resync, with the VM's name (metrics). */
@@ -62,6 +70,7 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       logger,
       maxViewersPerVm: deps.vncOptions?.maxViewersPerVm ?? 16,
       maxFrameBytes: deps.vncOptions?.maxFrameBytes ?? 1024 * 1024,
+      ...(deps.vncOptions?.inputLock ? { inputLock: deps.vncOptions.inputLock } : {}),
     });
   const spice: SpiceBridgeLike =
     deps.spice ??
@@ -129,6 +138,15 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       const vm = registry.get(vmName);
       if (!vm) closeWithError(ws, noSuchDomain(vmName));
       else spice.attach(ws, socket, vm, session, options);
+    },
+    vncControlAvailable(vmName: string): Availability {
+      const vm = registry.get(vmName);
+      return vm ? vnc.controlAvailable(vm) : { ok: false, error: noSuchDomain(vmName) };
+    },
+    attachVncControl(ws: WebSocket, vmName: string, session: ConsoleSession): void {
+      const vm = registry.get(vmName);
+      if (!vm) closeWithError(ws, noSuchDomain(vmName));
+      else vnc.attachControl(ws, vm, session);
     },
     async stop(reason: string): Promise<void> {
       registry.off('vm-changed', onChanged);

@@ -18,6 +18,7 @@ export {
   type SerialOptions,
   type SlowClientPolicy,
 } from './serial/index.js';
+export { browserLabel, sshLabel, windowTag } from './label.js';
 export { connectStream, type StreamTarget } from './upstream/index.js';
 export {
   DEFAULT_SERIAL_LOG_OPTIONS,

@@ -19,6 +19,13 @@ export interface ConsoleSession {
   readonly role: Role;
   /** Remote address, for logs. */
   readonly clientAddress: string;
+  /**
+   * What the other windows see besides the user name (src/bridge/label.ts): the browser and
+   * system ("Chrome on Linux") or "ssh from 10.0.0.5". Absent: none shown.
+   */
+  readonly label?: string;
+  /** A short tag the page chose for its window (`?window=`), already checked by windowTag(). */
+  readonly window?: string;
 }
 
 /** Options of a SPICE channel connection (`?takeover=1`). */
@@ -101,6 +108,13 @@ export interface ConsoleHub {
     session: ConsoleSession,
     options: SpiceAttachOptions,
   ): void;
+  /**
+   * Takes over an open WebSocket for the VM's VNC control channel (presence and the input lock,
+   * JSON text frames; docs/vnc.md "Control lock").
+   */
+  attachVncControl(ws: WebSocket, vmName: string, session: ConsoleSession): void;
+  /** Whether the VM has a VNC console whose control channel may be opened (no viewer limit). */
+  vncControlAvailable(vmName: string): Availability;
   /** Closes every client with `reason`, releases every upstream. */
   stop(reason: string): Promise<void>;
 }

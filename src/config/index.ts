@@ -11,6 +11,7 @@ export type {
   SshConfig,
   ThumbnailsConfig,
   UserPolicy,
+  VncInputLock,
 } from './types.js';
 export {
   loadConfig,

@@ -13,6 +13,7 @@ import type {
   SerialLogConfig,
   ThumbnailsConfig,
   SlowClientPolicy,
+  VncInputLock,
   SshConfig,
   UserPolicy,
 } from './types.js';
@@ -272,6 +273,23 @@ const TOP_KEYS = [
   'thumbnails',
 ] as const;
 
+const INPUT_LOCKS: readonly VncInputLock[] = ['exclusive', 'shared'];
+
+/** `{ "lab-*": "shared" }`: glob pattern → input lock mode, in the file's order. */
+function parseInputLockDomains(value: unknown): Record<string, VncInputLock> {
+  if (!isRecord(value)) {
+    throw configError(
+      'vnc.inputLockDomains',
+      `expected an object of domain glob → "exclusive" | "shared", got ${JSON.stringify(value)}`,
+    );
+  }
+  const out: Record<string, VncInputLock> = {};
+  for (const [pattern, mode] of Object.entries(value)) {
+    out[pattern] = oneOf<VncInputLock>(`vnc.inputLockDomains["${pattern}"]`, mode, INPUT_LOCKS);
+  }
+  return out;
+}
+
 function section(
   raw: Record<string, unknown>,
   key: string,
@@ -294,7 +312,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     'slowClientPolicy',
     'coalesceMs',
   ]);
-  const vnc = section(raw, 'vnc', ['maxViewersPerVm']);
+  const vnc = section(raw, 'vnc', ['maxViewersPerVm', 'inputLock', 'inputLockDomains']);
   const rate = section(raw, 'loginRateLimit', ['maxFailures', 'windowSeconds']);
   const mode = oneOf<DiscoveryMode>('discovery.mode', discovery.mode ?? 'libvirt', [
     'libvirt',
@@ -337,7 +355,11 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
       ),
       coalesceMs: int('serial.coalesceMs', serial.coalesceMs ?? SERIAL.coalesceMs, 0, 1000),
     },
-    vnc: { maxViewersPerVm: int('vnc.maxViewersPerVm', vnc.maxViewersPerVm ?? 16, 1, 1000) },
+    vnc: {
+      maxViewersPerVm: int('vnc.maxViewersPerVm', vnc.maxViewersPerVm ?? 16, 1, 1000),
+      inputLock: oneOf<VncInputLock>('vnc.inputLock', vnc.inputLock ?? 'exclusive', INPUT_LOCKS),
+      inputLockDomains: parseInputLockDomains(vnc.inputLockDomains ?? {}),
+    },
     ssh: parseSsh(raw),
     allowedOrigins: strList('allowedOrigins', raw.allowedOrigins ?? []).map(parseOrigin),
     trustedProxies: strList('trustedProxies', raw.trustedProxies ?? []).map(checkProxy),

@@ -18,6 +18,7 @@ export type ListenAddress =
 
 export type DiscoveryMode = 'libvirt' | 'socket-folder' | 'both';
 export type SlowClientPolicy = 'resync' | 'disconnect';
+export type VncInputLock = 'exclusive' | 'shared';
 
 export interface UserPolicy {
   /** Glob patterns (`*`, `?`) of the domain names this user may see; absent = every domain. */
@@ -98,7 +99,16 @@ export interface Config {
     readonly slowClientPolicy: SlowClientPolicy;
     readonly coalesceMs: number;
   };
-  readonly vnc: { readonly maxViewersPerVm: number };
+  readonly vnc: {
+    readonly maxViewersPerVm: number;
+    /**
+     * Whose keyboard and mouse reach a VM (docs/vnc.md "Control lock"): `exclusive`, one
+     * operator at a time, who takes control; `shared`, every operator's at once.
+     */
+    readonly inputLock: VncInputLock;
+    /** Per-domain exceptions: glob pattern → mode; the first pattern that matches wins. */
+    readonly inputLockDomains: Readonly<Record<string, VncInputLock>>;
+  };
   readonly ssh: SshConfig;
   /** Extra Origins (scheme://host[:port]) a WebSocket upgrade may come from besides the Host. */
   readonly allowedOrigins: readonly string[];

@@ -138,6 +138,11 @@ export const ERRORS = {
     ws: 4216,
     summary: 'Another user took the SPICE console over; the page offers to take it back.',
   },
+  VWC_ERR_VNC_CONTROL_PROTOCOL: {
+    http: 400,
+    ws: 4206,
+    summary: 'A message on the VNC control channel (presence, input lock) was not understood.',
+  },
   // -- ssh (src/ssh)
   VWC_ERR_SSH_HOST_KEY: {
     http: 500,

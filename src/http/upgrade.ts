@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
+import { browserLabel, windowTag } from '../bridge/label.js';
 import type { ConsoleHub, ConsoleSession, SerialAttachOptions, SpiceAttachOptions } from '../bridge/types.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { VwcError } from '../errors/index.js';
@@ -37,6 +38,10 @@ export interface UpgradeDeps {
 
 interface Route {
   readonly consoleRef: ConsoleRef;
+  /** `/ws/vnc/<domain>/control`: the VNC presence and input-lock channel (docs/vnc.md). */
+  readonly vncControl?: true;
+  /** `?window=`: the tag the page chose for its window (presence), when short and plain. */
+  readonly window?: string;
   readonly options: SerialAttachOptions;
   readonly spice?: SpiceAttachOptions;
   readonly ticket: string | null;
@@ -53,15 +58,19 @@ export function parseWsRoute(url: string): Route {
     throw new VwcError('VWC_ERR_BAD_REQUEST', 'malformed percent-encoding in the path');
   }
   const ticket = parsed.searchParams.get('ticket');
+  const tag = windowTag(parsed.searchParams.get('window'));
+  const window = tag === undefined ? {} : { window: tag };
   const [ws, kind, domain, index, ...rest] = decoded;
   if (ws !== 'ws' || domain === undefined || domain === '' || rest.length > 0) {
     throw new VwcError('VWC_ERR_NOT_FOUND', 'no such WebSocket route');
   }
   if (kind === 'vnc' && index === undefined)
-    return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket };
+    return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket, ...window };
+  if (kind === 'vnc' && index === 'control')
+    return { consoleRef: { kind: 'vnc', domain }, options: {}, ticket, vncControl: true, ...window };
   if (kind === 'spice' && index === undefined) {
     const takeover = parsed.searchParams.get('takeover') === '1';
-    return { consoleRef: { kind: 'spice', domain }, options: {}, spice: { takeover }, ticket };
+    return { consoleRef: { kind: 'spice', domain }, options: {}, spice: { takeover }, ticket, ...window };
   }
   if (kind === 'serial' && index !== undefined && /^\d{1,6}$/.test(index)) {
     const options: { from?: number; last?: number } = {};
@@ -73,7 +82,7 @@ export function parseWsRoute(url: string): Route {
       }
       options[name] = Number(value);
     }
-    return { consoleRef: { kind: 'serial', domain, index: Number(index) }, options, ticket };
+    return { consoleRef: { kind: 'serial', domain, index: Number(index) }, options, ticket, ...window };
   }
   throw new VwcError('VWC_ERR_NOT_FOUND', 'no such WebSocket route');
 }
@@ -148,11 +157,13 @@ export class UpgradeHandler {
       return { error: new VwcError('VWC_ERR_FORBIDDEN', 'your account may not open this domain') };
     }
     const available =
-      consoleRef.kind === 'vnc'
-        ? hub.vncAvailable(vm.name)
+      consoleRef.kind === 'serial'
+        ? hub.serialAvailable(vm.name, consoleRef.index)
         : consoleRef.kind === 'spice'
           ? hub.spiceAvailable(vm.name)
-          : hub.serialAvailable(vm.name, consoleRef.index);
+          : route.vncControl
+            ? hub.vncControlAvailable(vm.name)
+            : hub.vncAvailable(vm.name);
     if (!available.ok) return { error: available.error };
     return { route, principal: outcome.principal, vmName: vm.name };
   }
@@ -177,6 +188,8 @@ export class UpgradeHandler {
       user: principal.user,
       role: principal.role,
       clientAddress: client.address,
+      label: browserLabel(req.headers['user-agent']),
+      ...(route.window === undefined ? {} : { window: route.window }),
     };
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pending.delete(socket);
@@ -188,7 +201,12 @@ export class UpgradeHandler {
         user: session.user,
         role: session.role,
         domain: vmName,
-        console: consoleRef.kind === 'serial' ? `serial${consoleRef.index}` : consoleRef.kind,
+        console:
+          consoleRef.kind === 'serial'
+            ? `serial${consoleRef.index}`
+            : route.vncControl
+              ? 'vnc-control'
+              : consoleRef.kind,
         client: session.clientAddress,
         via: principal.via,
       };
@@ -205,7 +223,8 @@ export class UpgradeHandler {
         logger.info({ ...fields, code, reason: reason.toString() }, 'console detach');
       });
       try {
-        if (consoleRef.kind === 'vnc') hub.attachVnc(ws, socket, vmName, session);
+        if (consoleRef.kind === 'vnc' && route.vncControl) hub.attachVncControl(ws, vmName, session);
+        else if (consoleRef.kind === 'vnc') hub.attachVnc(ws, socket, vmName, session);
         else if (consoleRef.kind === 'spice') hub.attachSpice(ws, socket, vmName, session, route.spice ?? {});
         else hub.attachSerial(ws, socket, vmName, consoleRef.index, session, route.options);
       } catch (error) {

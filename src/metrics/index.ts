@@ -349,6 +349,11 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
           trackWebSocket('spice', vmName, ws, socket);
           hub.attachSpice(ws, socket, vmName, session, attach);
         },
+        // Presence and lock messages only: no console bytes to count.
+        vncControlAvailable: (vmName) => hub.vncControlAvailable(vmName),
+        attachVncControl: (ws, vmName, session) => {
+          hub.attachVncControl(ws, vmName, session);
+        },
         stop: (reason) => hub.stop(reason),
       };
     },

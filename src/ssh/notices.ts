@@ -54,12 +54,14 @@ export class NoticeWriter {
   private lockText(holder: LockHolder | null): string {
     if (holder === null) return 'write lock: free (the first operator to type takes it)';
     if (holder.id === this.me) return 'write lock: yours';
-    return `write lock: held by ${holder.user}; your keys are not sent (~w takes it)`;
+    const label = holder.label ? ` (${holder.label})` : '';
+    return `write lock: held by ${holder.user}${label}; your keys are not sent (~w takes it)`;
   }
 
   private presenceText(clients: readonly ClientInfo[], count: number): string {
     const names = clients.map(
-      (c) => `${c.user}${c.id === this.me ? ' (you)' : ''}${c.role === 'viewer' ? ' [viewer]' : ''}`,
+      (c) =>
+        `${c.user}${c.label ? ` (${c.label})` : ''}${c.id === this.me ? ' (you)' : ''}${c.role === 'viewer' ? ' [viewer]' : ''}`,
     );
     const more = count > clients.length ? ` and ${count - clients.length} more` : '';
     return `${count} on this console: ${names.join(', ')}${more}`;

@@ -8,7 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel, Session } from 'ssh2';
-import type { ConsoleHub } from '../bridge/index.js';
+import { sshLabel, type ConsoleHub } from '../bridge/index.js';
 import type { SshConfig } from '../config/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import type {
@@ -219,7 +219,12 @@ export function createSshServer(deps: SshServerDeps): SshServer {
       hub,
       vmName: target.domain,
       index: target.index,
-      session: { user: principal.user, role: principal.role, clientAddress: address },
+      session: {
+        user: principal.user,
+        role: principal.role,
+        clientAddress: address,
+        label: sshLabel(address),
+      },
       historyBytes: request.historyBytes ?? config.historyBytes,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       logger: logger.child(fields),

@@ -63,3 +63,8 @@ export function spiceSocketPath(name: string): string {
 export function serialSocketPath(name: string, index: number): string {
   return `/ws/serial/${encodeName(name)}/${index}`;
 }
+
+/** The VNC control channel (presence, input lock) beside the RFB socket. */
+export function vncControlSocketPath(name: string): string {
+  return `${vncSocketPath(name)}/control`;
+}

@@ -10,8 +10,10 @@ import { Retry } from './backoff.js';
 import { DisconnectedBanner } from './disconnected.js';
 import { h, replace } from './dom.js';
 import { KeyBar } from './key-bar.js';
+import { LockPrompt } from './lock-prompt.js';
 import { SerialOffsets, type Gap } from './offsets.js';
 import { serialSocketPath, wsUrl } from './paths.js';
+import { WINDOW_TAG, holderName, renderChips } from './presence.js';
 import { onThemeChange, terminalTheme } from './theme.js';
 import type { LockHolder, Role, SerialClient, SerialControl } from './types.js';
 import { button, errorText, StatusLine, type ConsoleView } from './view.js';
@@ -58,6 +60,13 @@ export class SerialView implements ConsoleView {
   private readonly lockText = h('span', { class: 'lock', 'aria-label': 'Write lock' });
   private readonly presence = h('ul', { class: 'presence', 'aria-label': 'Attached users' });
   private readonly takeButton = button('Take control', { class: 'take-control' });
+  private readonly lockPrompt = new LockPrompt(() => {
+    this.sendControl('take-lock');
+    this.term.focus();
+  });
+  private clients: { list: readonly SerialClient[]; total: number } = { list: [], total: 0 };
+  /** Set while xterm.js turns a key press or paste into input (not a terminal query's answer). */
+  private userTyping = false;
   private readonly retry = new Retry(() => void this.connect());
   private readonly encoder = new TextEncoder();
   private readonly resizeObserver: ResizeObserver;
@@ -114,6 +123,18 @@ export class SerialView implements ConsoleView {
     this.term.onData((data) => {
       if (this.replaying === 0) this.sendInput(this.encoder.encode(this.keyBar.typed(data)));
     });
+    // A key or paste of this window's user, as opposed to xterm.js answering the guest: only the
+    // former shows the "read-only here" prompt. onKey fires just before its onData.
+    this.term.onKey(() => {
+      this.markTyping();
+    });
+    this.screen.addEventListener(
+      'paste',
+      () => {
+        this.markTyping();
+      },
+      true,
+    );
     this.term.onBinary((data) => {
       if (this.replaying === 0) this.sendInput(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
     });
@@ -142,6 +163,7 @@ export class SerialView implements ConsoleView {
       this.offline.el,
       this.banner,
       this.keyBar.el,
+      this.lockPrompt.el,
       this.screen,
     );
     this.banner.hidden = true;
@@ -218,7 +240,10 @@ export class SerialView implements ConsoleView {
     // Checked again: dispose() may have run while the ticket was on its way.
     if (this.isDisposed()) return;
     const have = this.offsets.have;
-    const params = have === null ? { last: FIRST_HISTORY_BYTES, ticket } : { from: have, ticket };
+    const params =
+      have === null
+        ? { last: FIRST_HISTORY_BYTES, ticket, window: WINDOW_TAG }
+        : { from: have, ticket, window: WINDOW_TAG };
     const ws = new WebSocket(
       wsUrl(location, serialSocketPath(this.options.domain, this.options.index), params),
     );
@@ -305,6 +330,8 @@ export class SerialView implements ConsoleView {
       case 'lock':
         this.lock = message.holder;
         this.renderLock();
+        // The server dropped our input (the lock moved before we knew): say so.
+        if (message.inputDropped) this.lockPrompt.show(this.lock);
         break;
       case 'gap':
         this.markGap(
@@ -361,31 +388,33 @@ export class SerialView implements ConsoleView {
     const mine = this.lock !== null && this.lock.id === this.clientId;
     if (this.lock === null) this.lockText.textContent = 'Keyboard free';
     else if (mine) this.lockText.textContent = 'You have the keyboard';
-    else this.lockText.textContent = `Keyboard: ${this.lock.user}`;
+    else this.lockText.textContent = `Keyboard: ${holderName(this.lock)}`;
+    if (this.lock === null || mine) this.lockPrompt.hide();
+    this.renderPresence(this.clients.list, this.clients.total);
     this.lockText.dataset.holder = this.lock?.user ?? '';
     this.takeButton.textContent = mine ? 'Release control' : 'Take control';
   }
 
   private renderPresence(clients: readonly SerialClient[], total = clients.length): void {
-    const more = total - clients.length;
-    replace(
-      this.presence,
-      ...clients.map((c) =>
-        h(
-          'li',
-          { class: c.id === this.clientId ? 'me' : undefined, title: `${c.user} (${c.role})` },
-          c.id === this.clientId ? `${c.user} (you)` : c.user,
-          c.role === 'viewer' ? ' ' : null,
-          c.role === 'viewer' ? h('span', { class: 'role-mark' }, 'viewer') : null,
-        ),
-      ),
-      more > 0 ? h('li', { class: 'more' }, `+${more} more`) : null,
-    );
+    this.clients = { list: clients, total };
+    renderChips(this.presence, clients, { me: this.clientId, holder: this.lock?.id ?? null, total });
   }
 
   private sendInput(bytes: Uint8Array): void {
     if (this.role === 'viewer' || this.ws?.readyState !== WebSocket.OPEN) return;
+    // Another window holds the keyboard: the server would drop these keys; say so instead.
+    if (this.lock !== null && this.lock.id !== this.clientId) {
+      if (this.userTyping) this.lockPrompt.show(this.lock);
+      return;
+    }
     this.ws.send(bytes);
+  }
+
+  private markTyping(): void {
+    this.userTyping = true;
+    queueMicrotask(() => {
+      this.userTyping = false;
+    });
   }
 
   private sendControl(type: 'take-lock' | 'release-lock'): void {

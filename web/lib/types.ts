@@ -5,6 +5,7 @@
 // textContent or attribute setters, never as HTML.
 import type { Role } from '../../src/bridge/types.js';
 import type { ClientInfo, LockHolder, ServerMessage } from '../../src/bridge/serial/index.js';
+import type { VncClientInfo, VncControlMessage } from '../../src/bridge/vnc/control.js';
 import type { SourceStatus } from '../../src/discovery/types.js';
 import type { DomainItem } from '../../src/http/index.js';
 
@@ -31,3 +32,9 @@ export type SerialClient = ClientInfo;
 
 /** The serial protocol's server → client control messages (text frames). */
 export type SerialControl = ServerMessage;
+
+/** The VNC control channel's server → page messages (docs/vnc.md "Control lock"). */
+export type VncControl = VncControlMessage;
+
+/** One attached window in either presence list (serial or VNC). */
+export type ConsoleClient = ClientInfo | VncClientInfo;

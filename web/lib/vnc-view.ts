@@ -8,6 +8,8 @@ import { h } from './dom.js';
 import { KeyBar } from './key-bar.js';
 import { COMBOS, SHIFT, strokesFor, typeableChars, type KeyStroke } from './keys.js';
 import { vncSocketPath, wsUrl } from './paths.js';
+import { WINDOW_TAG } from './presence.js';
+import { VncPresence } from './vnc-presence.js';
 import { VncPasswordPrompt } from './vnc-password.js';
 import { button, errorText, StatusLine, type ConsoleView } from './view.js';
 
@@ -46,6 +48,7 @@ export class VncView implements ConsoleView {
     },
     controls: () => [...this.inputControls, this.pastePanel, this.keyBar.el],
   });
+  private readonly presence: VncPresence;
   private rfb: RFB | null = null;
   private scale = true;
   private state = 'unknown';
@@ -110,6 +113,12 @@ export class VncView implements ConsoleView {
       if (open) this.pasteText.focus();
     });
 
+    this.presence = new VncPresence({
+      domain: options.domain,
+      canType: options.canType,
+      screen: this.screen,
+      focus: () => this.rfb?.focus(),
+    });
     this.root = h(
       'section',
       { class: 'view vnc-view' },
@@ -118,6 +127,7 @@ export class VncView implements ConsoleView {
         { class: 'toolbar', role: 'toolbar', 'aria-label': 'Screen controls' },
         this.status.el,
         readOnly,
+        this.presence.el,
         h('span', { class: 'spacer' }),
         scaleButton,
         cad,
@@ -129,6 +139,7 @@ export class VncView implements ConsoleView {
       this.offline.el,
       this.keyBar.el,
       this.passwordPrompt.el,
+      this.presence.prompt,
       this.pastePanel,
       this.screen,
     );
@@ -207,7 +218,10 @@ export class VncView implements ConsoleView {
     }
     // Checked again: dispose() may have run while the ticket was on its way.
     if (this.isDisposed()) return;
-    const ws = new WebSocket(wsUrl(location, vncSocketPath(this.options.domain), { ticket }), ['binary']);
+    const ws = new WebSocket(
+      wsUrl(location, vncSocketPath(this.options.domain), { ticket, window: WINDOW_TAG }),
+      ['binary'],
+    );
     let closeReason = '';
     let closeCode: number | undefined;
     // Registered before noVNC's handlers, so the server's close reason ("domain stopped") is
@@ -225,6 +239,7 @@ export class VncView implements ConsoleView {
       this.passwordPrompt.accepted();
       this.offline.connected();
       this.status.set('connected', this.options.canType ? 'connected' : 'connected (view only)');
+      this.presence.connected();
     });
     rfb.addEventListener('securityfailure', (event) => {
       // QEMU's reason ends in a NUL byte: drop control characters.
@@ -247,6 +262,7 @@ export class VncView implements ConsoleView {
     rfb.addEventListener('disconnect', () => {
       if (this.rfb === rfb) this.rfb = null;
       this.passwordPrompt.cancel();
+      this.presence.disconnected();
       this.options.expose?.(null);
       if (!this.disposed) this.waitAndRetry(closeReason || 'connection lost', closeCode);
     });
@@ -289,5 +305,6 @@ export class VncView implements ConsoleView {
     this.pasteJob += 1;
     this.rfb?.disconnect();
     this.rfb = null;
+    this.presence.dispose();
   }
 }

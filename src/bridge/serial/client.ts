@@ -49,6 +49,8 @@ export class SerialClient {
   pumping = false;
   pumpRequests = 0;
   closed = false;
+  /** When it attached (milliseconds since the epoch), shown in presence. */
+  readonly since = Date.now();
 
   constructor(
     readonly id: string,
@@ -57,6 +59,8 @@ export class SerialClient {
     readonly transport: ClientTransport,
     offset: number,
     end: number,
+    /** How presence names it besides the user (ConsoleSession.label and .window). */
+    readonly tags: { readonly label?: string; readonly window?: string } = {},
   ) {
     this.offset = offset;
     this.allowance = end - offset;

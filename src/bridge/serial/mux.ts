@@ -245,7 +245,11 @@ export class SerialMux {
           ? Math.max(0, end - options.last)
           : this.history.start;
     const id = `c${this.nextClientId++}`;
-    const client = new SerialClient(id, session.user, session.role, transport, offset, end);
+    const tags = {
+      ...(session.label ? { label: session.label } : {}),
+      ...(session.window ? { window: session.window } : {}),
+    };
+    const client = new SerialClient(id, session.user, session.role, transport, offset, end, tags);
     this.clients.set(id, client);
     this.logger.info(
       { client: id, user: session.user, role: session.role, from: offset },
@@ -576,7 +580,12 @@ export class SerialMux {
     if (kind === 'presence') {
       this.sendControl(client, { type: 'presence', clients: this.clientList(), count: this.clients.size });
     } else if (kind === 'lock') {
-      this.sendControl(client, { type: 'lock', holder: this.holderInfo() });
+      // Sent because its input was dropped (see input()): say so, so the page can show it.
+      this.sendControl(client, {
+        type: 'lock',
+        holder: this.holderInfo(),
+        ...(client.toldLockRefused ? { inputDropped: true as const } : {}),
+      });
     } else {
       this.sendControl(client, {
         type: 'vm',
@@ -600,14 +609,14 @@ export class SerialMux {
 
   private holderInfo(): LockHolder | null {
     const holder = this.lockHolder;
-    return holder ? { id: holder.id, user: holder.user } : null;
+    return holder ? { id: holder.id, user: holder.user, ...holder.tags } : null;
   }
 
   private clientList(): ClientInfo[] {
     const list: ClientInfo[] = [];
     for (const client of this.clients.values()) {
       if (list.length >= PRESENCE_LIST_MAX) break;
-      list.push({ id: client.id, user: client.user, role: client.role });
+      list.push({ id: client.id, user: client.user, role: client.role, ...client.tags, since: client.since });
     }
     return list;
   }

@@ -2,15 +2,27 @@
 // bytes; text frames carry these JSON control messages. Pure: no I/O here.
 import type { Role } from '../types.js';
 
+/**
+ * One attached window. `label`, `window` and `since` came later (additive: older pages ignore
+ * them): they tell two windows of one user apart (docs/interfaces.md).
+ */
 export interface ClientInfo {
   readonly id: string;
   readonly user: string;
   readonly role: Role;
+  /** "Chrome on Linux", "ssh from 10.0.0.5"; absent when unknown. */
+  readonly label?: string;
+  /** The tag the page chose for its window (`?window=`), if any. */
+  readonly window?: string;
+  /** When it attached (milliseconds since the epoch); absent from daemons before labels. */
+  readonly since?: number;
 }
 
 export interface LockHolder {
   readonly id: string;
   readonly user: string;
+  readonly label?: string;
+  readonly window?: string;
 }
 
 export interface VmStatus {
@@ -37,7 +49,11 @@ export type ServerMessage =
     }
   /** `clients` lists at most 64 (the first attached); `count` is the total. */
   | { readonly type: 'presence'; readonly clients: readonly ClientInfo[]; readonly count: number }
-  | { readonly type: 'lock'; readonly holder: LockHolder | null }
+  /**
+   * `inputDropped` (only when true): sent because this client's input was just dropped, the lock
+   * being someone else's; once per lock change, so a page can say so instead of staying silent.
+   */
+  | { readonly type: 'lock'; readonly holder: LockHolder | null; readonly inputDropped?: true }
   /**
    * Bytes [from, to) are skipped. Sent right after the marker: a binary frame of `marker` bytes
    * (≤ to − from, possibly 0) that stands in for the first bytes of the skipped range, so a

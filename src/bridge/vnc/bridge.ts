@@ -8,6 +8,8 @@ import { VwcError } from '../../errors/index.js';
 import type { Vm } from '../../discovery/types.js';
 import type { Availability, ConsoleSession } from '../types.js';
 import { RelaySet, truncate, type SocketFactory } from '../relay/index.js';
+import { VncControl, type InputLockMode } from './control.js';
+import { attachControlSocket } from './control-socket.js';
 import { createVncRelay } from './relay.js';
 
 export interface VncBridgeOptions {
@@ -26,6 +28,11 @@ export interface VncBridgeOptions {
   readonly maxCutTextBytes?: number;
   /** Wait for a VM-stopped notice after QEMU closes a connection. Default 3000 ms. */
   readonly upstreamCloseGraceMs?: number;
+  /**
+   * Whose input reaches a VM (control.ts): `exclusive` (one operator at a time, the default) or
+   * `shared` (every operator's), per VM name; read when the VM's first connection comes.
+   */
+  readonly inputLock?: (vmName: string) => InputLockMode;
 }
 
 export interface VncBridge {
@@ -36,6 +43,10 @@ export interface VncBridge {
    * unavailable.
    */
   attach(ws: WebSocket, socket: Duplex, vm: Vm, session: ConsoleSession): void;
+  /** Whether the VM's control channel may be opened: it has VNC and the daemon is not stopping. */
+  controlAvailable(vm: Vm): Availability;
+  /** Takes over an open WebSocket as the VM's control channel (presence, input lock). */
+  attachControl(ws: WebSocket, vm: Vm, session: ConsoleSession): void;
   /** Closes the VM's viewers with 'domain stopped' when it is no longer running. */
   vmChanged(vm: Vm, previous: Vm): void;
   /** Closes the VM's viewers with 'domain stopped'. */
@@ -59,6 +70,19 @@ function domainStopped(): VwcError {
 export function createVncBridge(options: VncBridgeOptions): VncBridge {
   const log = options.logger.child({ component: 'vnc' });
   const relays = new RelaySet();
+  /** Per VM with a relay or a control channel open: its input lock and presence. */
+  const controls = new Map<string, VncControl>();
+  const controlOf = (vmName: string): VncControl => {
+    let control = controls.get(vmName);
+    if (!control) {
+      control = new VncControl(options.inputLock?.(vmName) ?? 'exclusive');
+      controls.set(vmName, control);
+    }
+    return control;
+  };
+  const forgetControl = (vmName: string): void => {
+    if (controls.get(vmName)?.empty) controls.delete(vmName);
+  };
   const connect: SocketFactory = options.connect ?? ((o) => net.connect(o));
   let stopping = false;
 
@@ -122,9 +146,28 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
         detectMs: options.detectMs ?? 1500,
         maxCutTextBytes: options.maxCutTextBytes ?? 10 * 1024 * 1024,
         upstreamCloseGraceMs: options.upstreamCloseGraceMs ?? 3000,
-        onClosed: relays.remove,
+        seat: controlOf(vm.name).join(session),
+        onClosed: (closed) => {
+          relays.remove(closed);
+          forgetControl(closed.vmName);
+        },
       });
       relays.add(relay);
+    },
+
+    controlAvailable(vm) {
+      if (stopping)
+        return { ok: false, error: new VwcError('VWC_ERR_VNC_UNAVAILABLE', 'the daemon is stopping') };
+      if (!vm.vnc)
+        return { ok: false, error: new VwcError('VWC_ERR_VNC_UNAVAILABLE', `${vm.name} has no VNC console`) };
+      return { ok: true };
+    },
+
+    attachControl(ws, vm, session) {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      attachControlSocket(ws, controlOf(vm.name), session, () => {
+        forgetControl(vm.name);
+      });
     },
 
     vmChanged(vm, previous) {

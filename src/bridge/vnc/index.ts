@@ -4,3 +4,14 @@
 export { createVncBridge, isVmStopped, type VncBridge, type VncBridgeOptions } from './bridge.js';
 export type { SocketFactory } from '../relay/index.js';
 export { RfbClientFilter, type RfbFilterOptions, type RfbVersion } from './rfb-filter.js';
+export {
+  VncControl,
+  type InputKind,
+  type InputLockMode,
+  type VncClientInfo,
+  type VncControlMessage,
+  type VncControlRequest,
+  type VncLockHolder,
+  type VncSeat,
+  type VncWatch,
+} from './control.js';

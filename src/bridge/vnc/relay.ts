@@ -7,6 +7,7 @@ import { VwcError } from '../../errors/index.js';
 import type { VncTarget } from '../../discovery/types.js';
 import type { ConsoleSession } from '../types.js';
 import { ByteRelay } from '../relay/index.js';
+import type { VncSeat } from './control.js';
 import { RfbClientFilter } from './rfb-filter.js';
 import { openUpstream, type SocketFactory } from './upstream.js';
 
@@ -26,6 +27,8 @@ export interface RelayOptions {
   readonly maxCutTextBytes: number;
   /** How long a viewer whose upstream closed waits for the VM-stopped notice (for the reason). */
   readonly upstreamCloseGraceMs: number;
+  /** Its place under the VM's input lock (control.ts); left when the relay closes. */
+  readonly seat?: VncSeat;
   /** Called once, when both sides are closed. */
   readonly onClosed: (relay: VncRelay) => void;
 }
@@ -37,6 +40,7 @@ export function createVncRelay(options: RelayOptions): VncRelay {
   const filter = new RfbClientFilter({
     viewOnly: session.role !== 'operator',
     maxCutTextBytes: options.maxCutTextBytes,
+    ...(options.seat ? { inputGate: options.seat.allow } : {}),
   });
   return new ByteRelay({
     ws: options.ws,
@@ -69,6 +73,9 @@ export function createVncRelay(options: RelayOptions): VncRelay {
       dropped: filter.messagesDropped,
       exclusiveRequested: filter.exclusiveRequested,
     }),
-    onClosed: options.onClosed,
+    onClosed: (relay) => {
+      options.seat?.leave();
+      options.onClosed(relay);
+    },
   });
 }

@@ -9,7 +9,15 @@
 // server→client chunks to observeServer() while `needsServer` is true — the first 16 bytes at
 // most — and then never again.
 import { VwcError } from '../../errors/index.js';
-import { MSG, NEED_MORE, frameLength, isInputMessage, stripExtendedMouseButtons } from './rfb-messages.js';
+import type { InputKind } from './control.js';
+import {
+  MSG,
+  NEED_MORE,
+  frameLength,
+  inputKind,
+  isInputMessage,
+  stripExtendedMouseButtons,
+} from './rfb-messages.js';
 
 export type RfbVersion = '3.3' | '3.7' | '3.8';
 
@@ -33,6 +41,11 @@ export interface RfbFilterOptions {
   readonly viewOnly: boolean;
   /** Longest ClientCutText payload accepted (bytes). Default 10 MiB. */
   readonly maxCutTextBytes?: number;
+  /**
+   * Asked for each input message of an operator (the VNC input lock, control.ts): false drops
+   * it. Absent: every operator input passes.
+   */
+  readonly inputGate?: (kind: InputKind) => boolean;
 }
 
 type Phase = 'version' | 'security' | 'await-server' | 'vnc-auth' | 'init' | 'messages' | 'refused';
@@ -56,6 +69,7 @@ export class RfbClientFilter {
   private failure: VwcError | null = null;
   private readonly viewOnly: boolean;
   private readonly maxCutText: number;
+  private readonly inputGate: ((kind: InputKind) => boolean) | undefined;
   /** Header bytes of a message (or the version string) split across chunks. */
   private readonly head = Buffer.alloc(16);
   private headLength = 0;
@@ -69,6 +83,7 @@ export class RfbClientFilter {
   constructor(options: RfbFilterOptions) {
     this.viewOnly = options.viewOnly;
     this.maxCutText = options.maxCutTextBytes ?? 10 * 1024 * 1024;
+    this.inputGate = options.inputGate;
   }
 
   /** True while observeServer() still needs server→client bytes (at most the first 16). */
@@ -200,7 +215,7 @@ export class RfbClientFilter {
         this.headLength = n - i;
         return n;
       }
-      const mode = this.modeFor(chunk, i);
+      const mode = this.modeFor(chunk, i, n - i);
       if (mode !== 'pass') {
         emit(out, chunk, segment, i);
         segment = i;
@@ -222,7 +237,7 @@ export class RfbClientFilter {
     if (total === NEED_MORE) return i;
     const head = Buffer.from(this.head.subarray(0, this.headLength));
     this.headLength = 0;
-    this.mode = this.modeFor(head, 0);
+    this.mode = this.modeFor(head, 0, head.length);
     this.remaining = total - head.length;
     if (this.mode === 'pass') out.push(head);
     else if (this.mode === 'collect') this.collected.push(head);
@@ -230,10 +245,13 @@ export class RfbClientFilter {
     return i;
   }
 
-  private modeFor(buf: Buffer, start: number): Mode {
-    if (this.viewOnly && isInputMessage(buf, start)) {
-      this.messagesDropped += 1;
-      return 'drop';
+  /** `avail`: bytes of the message present at `start` (at least its framing header). */
+  private modeFor(buf: Buffer, start: number, avail: number): Mode {
+    if (isInputMessage(buf, start)) {
+      if (this.viewOnly || (this.inputGate && !this.inputGate(inputKind(buf, start, avail)))) {
+        this.messagesDropped += 1;
+        return 'drop';
+      }
     }
     this.messagesForwarded += 1;
     return buf[start] === MSG.SetEncodings ? 'collect' : 'pass';

@@ -2,6 +2,7 @@
 // use). Pure functions over a byte window: given the first bytes of a message they say how long
 // it is, or that more header bytes are needed. The filter (rfb-filter.ts) drives them.
 import { VwcError } from '../../errors/index.js';
+import type { InputKind } from './control.js';
 
 export const MSG = {
   SetPixelFormat: 0,
@@ -123,6 +124,17 @@ export function isInputMessage(buf: Buffer, start: number): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * What an input message (isInputMessage) does, for the input lock. A PointerEvent whose button
+ * byte is not in `avail` yet (split across reads) counts as a move: it then takes no free lock.
+ */
+export function inputKind(buf: Buffer, start: number, avail: number): InputKind {
+  const type = buf[start]!;
+  if (type === MSG.KeyEvent || type === MSG.Qemu) return 'key';
+  if (type === MSG.PointerEvent) return avail >= 2 && buf[start + 1] !== 0 ? 'click' : 'move';
+  return 'other';
 }
 
 /** SetEncodings without ExtendedMouseButtons (see ENCODING_EXTENDED_MOUSE_BUTTONS); a new buffer. */

@@ -172,6 +172,18 @@ describe('WebSocket routes', () => {
     expect(() => parseWsRoute('/ws/serial/%E0%A4%A/0')).toThrow(/percent-encoding/);
     expect(() => parseWsRoute('/ws/vnc/a/extra')).toThrow(/no such WebSocket route/);
   });
+
+  it('routes the VNC control channel and keeps only a plain window tag', () => {
+    expect(parseWsRoute('/ws/vnc/web1/control?window=k3f9&ticket=t')).toEqual({
+      consoleRef: { kind: 'vnc', domain: 'web1' },
+      options: {},
+      ticket: 't',
+      vncControl: true,
+      window: 'k3f9',
+    });
+    expect(parseWsRoute('/ws/serial/web1/0?window=%3Cb%3E')).not.toHaveProperty('window');
+    expect(parseWsRoute('/ws/serial/web1/0?window=w-1').window).toBe('w-1');
+  });
 });
 
 describe('log redaction', () => {

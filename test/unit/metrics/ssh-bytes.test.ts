@@ -28,6 +28,8 @@ function fakeHub(): { hub: ConsoleHub; transport: () => ClientTransport } {
     attachVnc: unused,
     spiceAvailable: unused,
     attachSpice: unused,
+    vncControlAvailable: unused,
+    attachVncControl: unused,
     stop: unused,
   };
   return {

@@ -8,6 +8,8 @@ function fakeVnc(): VncBridgeLike & { changed: string[] } {
     changed,
     available: () => ({ ok: true }),
     attach: vi.fn(),
+    controlAvailable: () => ({ ok: true }),
+    attachControl: vi.fn(),
     vmChanged: (vm) => changed.push(`changed ${vm.name}`),
     vmRemoved: (vm) => changed.push(`removed ${vm.name}`),
     stop: () => Promise.resolve(),
