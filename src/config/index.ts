@@ -7,6 +7,7 @@ export type {
   LogLevel,
   MetricsConfig,
   SlowClientPolicy,
+  SessionsConfig,
   SshConfig,
   UserPolicy,
 } from './types.js';

@@ -11,6 +11,11 @@ export const CHROMIUM = '/usr/bin/chromium';
 export interface LaunchOptions {
   readonly httpCredentials?: { username: string; password: string };
   readonly viewport?: { width: number; height: number };
+  /**
+   * Answer only Basic challenges with httpCredentials, as a user at the browser's prompt would
+   * (default: send the Authorization header with every request).
+   */
+  readonly basicOnChallengeOnly?: boolean;
   /** Accept any TLS certificate (a test's self-signed one). */
   readonly ignoreHTTPSErrors?: boolean;
 }
@@ -18,6 +23,10 @@ export interface LaunchOptions {
 export interface Browser {
   readonly context: BrowserContext;
   close(): Promise<void>;
+}
+
+function basicHeader(credentials: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
@@ -37,6 +46,11 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
     ],
     viewport: options.viewport ?? { width: 1280, height: 800 },
     ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
+    // A page load without credentials is redirected to the login form, so the browser would
+    // never see a Basic challenge: send the header with every request instead.
+    ...(options.httpCredentials && !options.basicOnChallengeOnly
+      ? { extraHTTPHeaders: { authorization: basicHeader(options.httpCredentials) } }
+      : {}),
     ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
   });
   return {
