@@ -38,9 +38,14 @@ function field(body: unknown, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** A state-changing request from another site's page is refused (the cookie is SameSite too). */
+/**
+ * A state-changing request from another site's page is refused (the cookie is SameSite too).
+ * Our pages send `Referrer-Policy: no-referrer`, under which a browser posts a form with
+ * `Origin: null`; then the browser's own Sec-Fetch-Site (no page script can set it) decides.
+ */
 function checkOrigin(req: Request, client: ClientInfo, allowedOrigins: readonly string[]): void {
-  if (!originAllowed(req, client, allowedOrigins)) {
+  const formFromUs = req.headers.origin === 'null' && req.headers['sec-fetch-site'] === 'same-origin';
+  if (!formFromUs && !originAllowed(req, client, allowedOrigins)) {
     throw new VwcError('VWC_ERR_ORIGIN', 'cross-origin request refused');
   }
 }

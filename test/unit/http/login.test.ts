@@ -180,6 +180,19 @@ describe('login sessions', () => {
       { origin: 'https://evil.example' },
     );
     expect(crossLogin.status).toBe(403);
+    // Our pages' forms post with `Origin: null` (no-referrer); the browser's Sec-Fetch-Site says whose.
+    const nullCross = await formLogin(
+      h,
+      { username: 'alice', password: 'alice-pw' },
+      { origin: 'null', 'sec-fetch-site': 'cross-site' },
+    );
+    expect(nullCross.status).toBe(403);
+    const nullOurs = await formLogin(
+      h,
+      { username: 'alice', password: 'alice-pw' },
+      { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    );
+    expect(nullOurs.status).toBe(303);
     const crossLogout = await fetch(`${h.base}/api/logout`, {
       method: 'POST',
       headers: { cookie, origin: 'https://evil.example' },
