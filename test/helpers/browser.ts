@@ -16,6 +16,8 @@ export interface LaunchOptions {
    * (default: send the Authorization header with every request).
    */
   readonly basicOnChallengeOnly?: boolean;
+  /** Let test scripts (axe-core) be injected into pages despite their CSP. */
+  readonly bypassCSP?: boolean;
   /** Accept any TLS certificate (a test's self-signed one). */
   readonly ignoreHTTPSErrors?: boolean;
 }
@@ -52,6 +54,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
       ? { extraHTTPHeaders: { authorization: basicHeader(options.httpCredentials) } }
       : {}),
     ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
+    ...(options.bypassCSP ? { bypassCSP: true } : {}),
   });
   return {
     context,
