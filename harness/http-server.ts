@@ -229,6 +229,7 @@ export function testHttpConfig(webDir: string, overrides: Partial<HttpConfig> = 
     trustedProxies: [],
     ticketTtlSeconds: 30,
     loginRateLimit: { maxFailures: 5, windowSeconds: 300 },
+    sessions: { idleMinutes: 30, absoluteHours: 12, maxPerUser: 16 },
     webDir,
     ...overrides,
   };

@@ -1,6 +1,7 @@
 // The list page (`/`): every domain the user may see, live from the server-sent events.
 import { openEvents } from './lib/api.js';
 import { byId, h, replace, stateBadge } from './lib/dom.js';
+import { createListControls } from './lib/list-controls.js';
 import { consolePath } from './lib/paths.js';
 import { powerButtons } from './lib/power.js';
 import { showSession } from './lib/session.js';
@@ -10,6 +11,9 @@ import type { DomainItem, SourceStatus } from './lib/types.js';
 const rows = byId('rows');
 const summary = byId('summary');
 const notices = byId('notices');
+const controls = createListControls(byId('domains') as HTMLTableElement, () => {
+  render();
+});
 
 const domains = new Map<string, DomainItem>();
 const thumbnails = createThumbnailCells();
@@ -58,8 +62,11 @@ function row(item: DomainItem): HTMLTableRowElement {
 }
 
 function render(): void {
-  const sorted = [...domains.values()].sort((a, b) => a.name.localeCompare(b.name));
-  replace(rows, ...sorted.map(row));
+  const sorted = [...domains.values()];
+  const shown = controls.view(sorted);
+  controls.keepFocus(() => {
+    replace(rows, ...shown.map(row));
+  });
   const down = sources.filter((s) => !s.up);
   replace(
     notices,
@@ -77,6 +84,7 @@ function render(): void {
   );
   if (!loaded) summary.textContent = 'Loading…';
   else if (sorted.length === 0) summary.textContent = 'No virtual machines found.';
+  else if (shown.length === 0) summary.textContent = 'No virtual machine matches the filter.';
   else summary.textContent = sorted.length === 1 ? '1 virtual machine' : `${sorted.length} virtual machines`;
   summary.classList.toggle('empty', loaded && sorted.length === 0);
 }

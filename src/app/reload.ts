@@ -41,6 +41,7 @@ export function reloadDaemon(
   if (!restartNeeded.includes('usersFile'))
     attempt('usersFile', () => {
       parts.users.refresh();
+      parts.web.http.endStaleSessions();
     });
   attempt('users', () => {
     parts.web.http.setUsers(next.users);

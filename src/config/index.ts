@@ -8,6 +8,7 @@ export type {
   MetricsConfig,
   SerialLogConfig,
   SlowClientPolicy,
+  SessionsConfig,
   SshConfig,
   ThumbnailsConfig,
   UserPolicy,

@@ -266,6 +266,7 @@ const TOP_KEYS = [
   'trustedProxies',
   'ticketTtlSeconds',
   'loginRateLimit',
+  'sessions',
   'webDir',
   'logLevel',
   'metrics',
@@ -314,6 +315,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
   ]);
   const vnc = section(raw, 'vnc', ['maxViewersPerVm', 'inputLock', 'inputLockDomains']);
   const rate = section(raw, 'loginRateLimit', ['maxFailures', 'windowSeconds']);
+  const sessions = section(raw, 'sessions', ['idleMinutes', 'absoluteHours', 'maxPerUser']);
   const mode = oneOf<DiscoveryMode>('discovery.mode', discovery.mode ?? 'libvirt', [
     'libvirt',
     'socket-folder',
@@ -367,6 +369,11 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     loginRateLimit: {
       maxFailures: int('loginRateLimit.maxFailures', rate.maxFailures ?? 5, 1, 1000),
       windowSeconds: int('loginRateLimit.windowSeconds', rate.windowSeconds ?? 300, 1, 86_400),
+    },
+    sessions: {
+      idleMinutes: int('sessions.idleMinutes', sessions.idleMinutes ?? 30, 1, 7 * 24 * 60),
+      absoluteHours: int('sessions.absoluteHours', sessions.absoluteHours ?? 12, 1, 30 * 24),
+      maxPerUser: int('sessions.maxPerUser', sessions.maxPerUser ?? 16, 1, 1000),
     },
     webDir: path.resolve(str('webDir', raw.webDir ?? path.join(packageRoot(), 'dist', 'web'))),
     logLevel: oneOf<LogLevel>('logLevel', raw.logLevel ?? 'info', [

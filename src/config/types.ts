@@ -72,6 +72,16 @@ export interface ThumbnailsConfig {
   readonly width: number;
 }
 
+/** Login sessions of the login form (src/http/auth/sessions.ts): a cookie names one. */
+export interface SessionsConfig {
+  /** A session unused for this long ends. */
+  readonly idleMinutes: number;
+  /** A session ends this long after its login, used or not. */
+  readonly absoluteHours: number;
+  /** Sessions per user; a new login past it ends that user's oldest. */
+  readonly maxPerUser: number;
+}
+
 export interface Config {
   readonly listen: ListenAddress;
   readonly tls: { readonly cert: string; readonly key: string } | null;
@@ -116,6 +126,7 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly ticketTtlSeconds: number;
   readonly loginRateLimit: { readonly maxFailures: number; readonly windowSeconds: number };
+  readonly sessions: SessionsConfig;
   /** Built browser pages (list.html, console.html, assets). */
   readonly webDir: string;
   readonly logLevel: LogLevel;

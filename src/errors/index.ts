@@ -204,6 +204,17 @@ export const ERRORS = {
     ws: 1008,
     summary: 'No credentials, or a wrong user name or password (Basic auth).',
   },
+  VWC_ERR_LOGIN_FAILED: {
+    http: 401,
+    ws: 1008,
+    summary: 'The login form or POST /api/login got a wrong user name or password (no Basic challenge).',
+  },
+  VWC_ERR_SESSION_EXPIRED: {
+    http: 401,
+    ws: 1008,
+    summary:
+      'The login session cookie is unknown: logged out, timed out, or the password changed; log in again.',
+  },
   VWC_ERR_TICKET_INVALID: {
     http: 401,
     ws: 1008,

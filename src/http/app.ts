@@ -11,6 +11,7 @@ import { VwcError, isVwcError } from '../errors/index.js';
 import { createAccessPolicy } from './access.js';
 import { Authenticator, type AuthLocals } from './auth/authenticate.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
+import { SessionStore } from './auth/sessions.js';
 import { TicketStore } from './auth/tickets.js';
 import type { UserStore } from './auth/users.js';
 import { createClientResolver, originAllowed } from './client.js';
@@ -20,13 +21,21 @@ import { metricsHandler, type MetricsEndpoint } from './metrics.js';
 import { sendError } from './respond.js';
 import { apiRouter } from './routes/api.js';
 import { eventsHandler } from './routes/events.js';
+import { loginRouter } from './routes/login.js';
 import { pagesRouter } from './routes/pages.js';
 import { thumbnailHandler, type ThumbnailRouteDeps } from './routes/thumbnail.js';
 import { UpgradeHandler } from './upgrade.js';
 
 export type HttpConfig = Pick<
   Config,
-  'tls' | 'users' | 'allowedOrigins' | 'trustedProxies' | 'ticketTtlSeconds' | 'loginRateLimit' | 'webDir'
+  | 'tls'
+  | 'users'
+  | 'allowedOrigins'
+  | 'trustedProxies'
+  | 'ticketTtlSeconds'
+  | 'loginRateLimit'
+  | 'sessions'
+  | 'webDir'
 >;
 
 export interface HttpDeps {
@@ -40,7 +49,7 @@ export interface HttpDeps {
    * so a guess over SSH counts against the same address over HTTP. Made here when absent.
    */
   readonly limiter?: LoginRateLimiter;
-  /** Clock for tickets and the rate limiter (ms). */
+  /** Clock for tickets, login sessions and the rate limiter (ms). */
   readonly now?: () => number;
   readonly heartbeatMs?: number;
   /** WebSocket ping interval; a socket silent for one whole interval is cut (default 30 s). */
@@ -71,6 +80,8 @@ export interface HttpApp {
    * stay: their user was allowed when they opened.
    */
   setUsers(users: HttpConfig['users']): void;
+  /** Ends the login sessions whose user left the users file or has a new password (SIGHUP). */
+  endStaleSessions(): number;
 }
 
 export function createHttpApp(deps: HttpDeps): HttpApp {
@@ -82,10 +93,20 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     deps.limiter ??
     new LoginRateLimiter(config.loginRateLimit.maxFailures, config.loginRateLimit.windowSeconds * 1000, now);
   let accessPolicy = createAccessPolicy(config.users);
+  const sessions = new SessionStore(
+    {
+      idleMs: config.sessions.idleMinutes * 60_000,
+      absoluteMs: config.sessions.absoluteHours * 3_600_000,
+      maxPerUser: config.sessions.maxPerUser,
+      maxTotal: 10_000,
+    },
+    now,
+  );
   const auth = new Authenticator({
     users: deps.users,
     limiter,
     tickets,
+    sessions,
     access: (user, role, via) => accessPolicy(user, role, via),
     clientOf,
     logger,
@@ -120,6 +141,17 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   });
   // Prometheus scrapes with a bearer token or from loopback, not with a user's Basic login.
   if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics));
+  app.use(
+    loginRouter({
+      auth,
+      sessions,
+      clientOf,
+      allowedOrigins: config.allowedOrigins,
+      logger,
+      webDir: config.webDir,
+      cookieMaxAgeSeconds: config.sessions.absoluteHours * 3600,
+    }),
+  );
   app.use(auth.middleware());
   // State-changing requests from a browser must come from our own pages.
   app.use((req, res, next) => {
@@ -127,7 +159,10 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       next();
       return;
     }
-    if (!originAllowed(req, (res.locals as AuthLocals).client, config.allowedOrigins)) {
+    const { client, principal } = res.locals as AuthLocals;
+    // A browser always sends Origin on these; a cookie-borne request without one is not ours.
+    const missing = principal.via === 'session' && req.headers.origin === undefined;
+    if (missing || !originAllowed(req, client, config.allowedOrigins)) {
       next(new VwcError('VWC_ERR_ORIGIN', 'cross-origin request refused'));
       return;
     }
@@ -198,6 +233,12 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     },
     setUsers(users) {
       accessPolicy = createAccessPolicy(users);
+    },
+    endStaleSessions() {
+      const ended = sessions.endWhere((session) => deps.users.stampOf(session.user) !== session.stamp);
+      if (ended > 0)
+        logger.info({ audit: 'session', ended }, 'sessions ended: user removed or password changed');
+      return ended;
     },
   };
 }

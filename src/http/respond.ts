@@ -10,10 +10,16 @@ export function toVwcError(error: unknown): VwcError {
   return isVwcError(error) ? error : new VwcError('VWC_ERR_INTERNAL', 'internal error', { cause: error });
 }
 
+/**
+ * 401s that must not carry a Basic challenge: they answer a browser that logs in with the form,
+ * and a challenge would make the browser pop up its own password prompt over the page.
+ */
+const NO_CHALLENGE = new Set<string>(['VWC_ERR_LOGIN_FAILED', 'VWC_ERR_SESSION_EXPIRED']);
+
 /** Headers that go with an error: a Basic challenge on 401, Retry-After on 429. */
 export function errorHeaders(error: VwcError, retryAfter?: number): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (error.httpStatus === 401) headers['www-authenticate'] = REALM;
+  if (error.httpStatus === 401 && !NO_CHALLENGE.has(error.code)) headers['www-authenticate'] = REALM;
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
   return headers;
 }

@@ -11,6 +11,13 @@ export const CHROMIUM = '/usr/bin/chromium';
 export interface LaunchOptions {
   readonly httpCredentials?: { username: string; password: string };
   readonly viewport?: { width: number; height: number };
+  /**
+   * Answer only Basic challenges with httpCredentials, as a user at the browser's prompt would
+   * (default: send the Authorization header with every request).
+   */
+  readonly basicOnChallengeOnly?: boolean;
+  /** Let test scripts (axe-core) be injected into pages despite their CSP. */
+  readonly bypassCSP?: boolean;
   /** Accept any TLS certificate (a test's self-signed one). */
   readonly ignoreHTTPSErrors?: boolean;
   /** A phone: touch events, mobile viewport meta handling, 2× pixels (with `viewport`). */
@@ -20,6 +27,10 @@ export interface LaunchOptions {
 export interface Browser {
   readonly context: BrowserContext;
   close(): Promise<void>;
+}
+
+function basicHeader(credentials: { username: string; password: string }): string {
+  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
@@ -39,8 +50,14 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
     ],
     viewport: options.viewport ?? { width: 1280, height: 800 },
     ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
+    // A page load without credentials is redirected to the login form, so the browser would
+    // never see a Basic challenge: send the header with every request instead.
+    ...(options.httpCredentials && !options.basicOnChallengeOnly
+      ? { extraHTTPHeaders: { authorization: basicHeader(options.httpCredentials) } }
+      : {}),
     ...(options.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
     ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+    ...(options.bypassCSP ? { bypassCSP: true } : {}),
   });
   return {
     context,

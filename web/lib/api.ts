@@ -1,5 +1,5 @@
 // The daemon's JSON API and event stream, as the pages use them. Same origin; the browser
-// sends the Basic credentials it already has for the page.
+// sends the session cookie or the Basic credentials it already has for the page.
 import { domainApiPath } from './paths.js';
 import type { ConsoleRef, DomainItem, Session, Snapshot, SourceStatus } from './types.js';
 
@@ -31,10 +31,29 @@ export async function fetchJson<T>(path: string, init: RequestInit = {}): Promis
   headers.set('accept', 'application/json');
   const response = await fetch(path, { credentials: 'same-origin', ...init, headers });
   const body: unknown = await response.json().catch(() => null);
+  if (response.status === 401 && sessionEnded(body)) {
+    // The login session ended (logout elsewhere, timeout): back to the form, then here again.
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search + location.hash)}`);
+  }
   if (!response.ok) {
     throw new ApiError(response.status, messageOf(body, `${response.status} ${response.statusText}`));
   }
   return body as T;
+}
+
+function sessionEnded(body: unknown): boolean {
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : null;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === 'VWC_ERR_SESSION_EXPIRED'
+  );
+}
+
+/** Ends the login session on the server (the cookie goes with it). */
+export async function logout(): Promise<void> {
+  const response = await fetch('/api/logout', { method: 'POST', credentials: 'same-origin' });
+  if (!response.ok) throw new ApiError(response.status, `${response.status} ${response.statusText}`);
 }
 
 export function getSession(): Promise<Session> {

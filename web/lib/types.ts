@@ -15,6 +15,8 @@ export type { DomainItem, LockHolder, Role, SourceStatus };
 export interface Session {
   readonly user: string;
   readonly role: Role;
+  /** How this page's requests authenticate: `session` (the login form's cookie) or `basic`. */
+  readonly via?: 'basic' | 'session';
 }
 
 /** The SSE `snapshot` event. */

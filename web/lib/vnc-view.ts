@@ -27,7 +27,11 @@ export interface VncViewOptions {
 export class VncView implements ConsoleView {
   readonly root: HTMLElement;
   private readonly status = new StatusLine();
-  private readonly screen = h('div', { class: 'screen vnc-screen', 'aria-label': 'VM screen' });
+  private readonly screen = h('div', {
+    class: 'screen vnc-screen',
+    role: 'region',
+    'aria-label': 'VM screen',
+  });
   private readonly retry = new Retry(() => void this.connect());
   private readonly inputControls: HTMLElement[] = [];
   private readonly pastePanel: HTMLElement;

@@ -1,6 +1,8 @@
-// One front door for every request: passport's Basic strategy on HTTP routes, and for WebSocket
-// upgrades the same Basic check or a console ticket. Both count failures per client address
-// and refuse a rate-limited address with 429 before looking at its credentials.
+// One front door for every request: passport's Basic strategy or a login-session cookie on HTTP
+// routes, and for WebSocket upgrades a console ticket, the same Basic check or the cookie. All
+// count failures per client address and refuse a rate-limited address with 429 before looking
+// at its credentials. A browser opening a page with no credentials is sent to the login page;
+// anything else gets 401 with a Basic challenge, so scripts and curl work as before.
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
@@ -11,6 +13,8 @@ import type { AccessPolicy, Principal } from '../access.js';
 import type { ClientInfo, ClientResolver } from '../client.js';
 import { sendError } from '../respond.js';
 import type { LoginRateLimiter } from './rate-limit.js';
+import { clearSessionCookie, sessionCookieOf } from './session-cookie.js';
+import type { SessionStore } from './sessions.js';
 import type { ConsoleRef, TicketStore } from './tickets.js';
 import type { AuthenticatedUser, UserStore } from './users.js';
 
@@ -18,6 +22,7 @@ export interface AuthDeps {
   readonly users: UserStore;
   readonly limiter: LoginRateLimiter;
   readonly tickets: TicketStore;
+  readonly sessions: SessionStore;
   readonly access: AccessPolicy;
   readonly clientOf: ClientResolver;
   readonly logger: Logger;
@@ -42,12 +47,21 @@ export function parseBasic(header: string | undefined): { user: string; password
 }
 
 const authRequired = (): VwcError => new VwcError('VWC_ERR_AUTH_REQUIRED', 'authentication required');
+const sessionExpired = (): VwcError =>
+  new VwcError('VWC_ERR_SESSION_EXPIRED', 'the login session has ended; log in again');
 const rateLimited = (): VwcError =>
   new VwcError('VWC_ERR_RATE_LIMITED', 'too many failed logins from this address; try again later');
 
-/** The outcome of one password check. */
-type PasswordCheck =
-  | { readonly kind: 'ok'; readonly user: AuthenticatedUser }
+/** A browser opening one of our pages (not the API, an asset or a WebSocket). */
+function isPageNavigation(req: Request): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (/^\/(api|assets|ws)(\/|$)/.test(req.path)) return false;
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
+/** The outcome of one password check (`stamp`: see UserStore.verifyStamped). */
+export type PasswordCheck =
+  | { readonly kind: 'ok'; readonly user: AuthenticatedUser; readonly stamp: string }
   | { readonly kind: 'failed' }
   | { readonly kind: 'limited'; readonly retryAfter: number };
 
@@ -81,6 +95,32 @@ export class Authenticator {
     this.deps.logger.warn({ user, client: client.address, via }, 'login failed');
   }
 
+  /**
+   * The login form's password check: the same rate limit, lockout and `login failed` log line
+   * as a Basic login, with `via: 'form'`.
+   */
+  login(client: ClientInfo, user: string, password: string): Promise<PasswordCheck> {
+    const retryAfter = this.deps.limiter.retryAfter(client.address);
+    if (retryAfter > 0) return Promise.resolve({ kind: 'limited', retryAfter });
+    return this.checkPassword(client, user, password, 'form');
+  }
+
+  /**
+   * The principal of a live login session, with the user's current role; null when the session
+   * is unknown or timed out, or its user's line in the users file changed or went (then it ends).
+   */
+  sessionPrincipal(id: string): Principal | null {
+    const session = this.deps.sessions.use(id);
+    if (!session) return null;
+    const user = this.deps.users.lookup(session.user);
+    if (!user || this.deps.users.stampOf(session.user) !== session.stamp) {
+      this.deps.sessions.end(id);
+      this.deps.logger.info({ user: session.user, audit: 'session' }, 'session ended: user changed');
+      return null;
+    }
+    return this.deps.access(user.name, user.role, 'session');
+  }
+
   private checkPassword(
     client: ClientInfo,
     user: string,
@@ -96,10 +136,10 @@ export class Authenticator {
     const retryAfter = limiter.retryAfter(address, slot.size);
     if (retryAfter > 0) return Promise.resolve({ kind: 'limited', retryAfter });
     const check = users
-      .verify(user, password)
+      .verifyStamped(user, password)
       .then(
         (found): PasswordCheck => {
-          if (found) return { kind: 'ok', user: found };
+          if (found) return { kind: 'ok', user: found.user, stamp: found.stamp };
           this.failed(client, user, via);
           return { kind: 'failed' };
         },
@@ -127,6 +167,11 @@ export class Authenticator {
         sendError(res, rateLimited(), retryAfter);
         return;
       }
+      // Basic credentials win over a cookie: a script says who it is each time.
+      if (req.headers.authorization === undefined) {
+        this.withoutBasic(req, res, client, next);
+        return;
+      }
       const handler = this.passport.authenticate(
         'basic',
         { session: false },
@@ -150,6 +195,26 @@ export class Authenticator {
     };
   }
 
+  /** A request without an Authorization header: a session cookie, or the way to log in. */
+  private withoutBasic(req: Request, res: Response, client: ClientInfo, next: NextFunction): void {
+    const id = sessionCookieOf(req);
+    const principal = id === null ? null : this.sessionPrincipal(id);
+    if (principal) {
+      const locals: AuthLocals = { principal, client };
+      Object.assign(res.locals, locals);
+      next();
+      return;
+    }
+    if (id !== null) clearSessionCookie(res, client);
+    if (isPageNavigation(req)) {
+      res.setHeader('cache-control', 'no-store');
+      res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    // A stale cookie means a browser page: no Basic challenge, or it would pop up a prompt.
+    sendError(res, id === null ? authRequired() : sessionExpired());
+  }
+
   /**
    * For an upgrade request: a ticket for exactly this console (consumed), else the Basic header.
    * An invalid ticket with no valid Basic credentials is a failed login.
@@ -167,6 +232,12 @@ export class Authenticator {
       if (grant) return { ok: true, principal: this.deps.access(grant.user, grant.role, 'ticket') };
     }
     const basic = parseBasic(req.headers.authorization);
+    const sessionId = sessionCookieOf(req);
+    if (!basic && sessionId !== null) {
+      const principal = this.sessionPrincipal(sessionId);
+      if (principal) return { ok: true, principal };
+      if (ticket === null) return { ok: false, error: sessionExpired() };
+    }
     if (basic) {
       const check = await this.checkPassword(client, basic.user, basic.password, 'basic');
       if (check.kind === 'ok')

@@ -52,16 +52,41 @@ export class UserStore {
 
   /** Null for a wrong name or password; rejects with VWC_ERR_RATE_LIMITED when too many checks wait. */
   async verify(name: string, password: string): Promise<AuthenticatedUser | null> {
+    return (await this.verifyStamped(name, password))?.user ?? null;
+  }
+
+  /**
+   * Like verify, with the credential stamp of the users-file line the password matched: a login
+   * session keeps it and ends when stampOf(name) no longer gives the same (password changed,
+   * user removed).
+   */
+  async verifyStamped(
+    name: string,
+    password: string,
+  ): Promise<{ readonly user: AuthenticatedUser; readonly stamp: string } | null> {
     this.reload();
     const entry = this.users.get(name);
     const key = createHmac('sha256', this.secret).update(name).update('\0').update(password).digest('base64');
-    if (entry && this.verified.get(key) === entry.hash) return this.toUser(entry);
+    if (entry && this.verified.get(key) === entry.hash) return this.stamped(entry);
     // Unknown users still cost one bcrypt round, so timing does not tell which names exist.
     const ok = await this.checker.compare(password, entry?.hash ?? DUMMY_HASH);
     if (!ok || !entry) return null;
     if (this.verified.size >= MAX_REMEMBERED) this.verified.clear();
     this.verified.set(key, entry.hash);
-    return this.toUser(entry);
+    return this.stamped(entry);
+  }
+
+  /** The user's current credential stamp, or null when the name is not in the file. */
+  stampOf(name: string): string | null {
+    this.reload();
+    const entry = this.users.get(name);
+    return entry ? this.stamped(entry).stamp : null;
+  }
+
+  /** The stamp is keyed like the memory above: it says whether the hash changed, not what it is. */
+  private stamped(entry: UserEntry): { readonly user: AuthenticatedUser; readonly stamp: string } {
+    const stamp = createHmac('sha256', this.secret).update(entry.hash).digest('base64');
+    return { user: this.toUser(entry), stamp };
   }
 
   /**

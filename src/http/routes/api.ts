@@ -91,7 +91,8 @@ export function apiRouter(deps: ApiDeps): Router {
 
   router.get('/session', (_req, res) => {
     const principal = principalOf(res);
-    res.json({ user: principal.user, role: principal.role });
+    // `via: 'session'` tells the page to offer a Log out button (a Basic login has none).
+    res.json({ user: principal.user, role: principal.role, via: principal.via });
   });
 
   router.get('/domains', (_req, res) => {

@@ -198,6 +198,7 @@ describe('nginx in front (contrib/nginx.conf), TLS, UNIX socket, Chromium', () =
   });
 
   it('answers 401 without credentials, and a forged X-Forwarded-For does not choose the address', async () => {
+    // Not a browser page load (no Accept: text/html): the Basic challenge, not the login form.
     const bare = await request(origin + '/');
     expect(bare.status).toBe(401);
     expect(bare.headers['www-authenticate']).toMatch(/^Basic/);
@@ -223,6 +224,32 @@ describe('nginx in front (contrib/nginx.conf), TLS, UNIX socket, Chromium', () =
     );
     expect(ok.status).toBe(200);
     expect(ok.headers['strict-transport-security']).toBe('max-age=31536000');
+  });
+
+  it('logs in through the form behind nginx: a Secure cookie opens the serial console, Log out ends it', async () => {
+    const fresh = await launchBrowser({ ignoreHTTPSErrors: true });
+    try {
+      const page = await fresh.context.newPage();
+      const consolePath = `/console/${encodeURIComponent(guest.name)}/serial/0`;
+      await page.goto(origin + consolePath);
+      expect(new URL(page.url()).pathname).toBe('/login');
+      await page.locator('#username').fill(operator.name);
+      await page.locator('#password').fill(operator.password);
+      await page.locator('button[type=submit]').click();
+      await page.waitForURL((url) => url.pathname === consolePath);
+      const [cookie] = await fresh.context.cookies(origin);
+      // Secure because nginx says X-Forwarded-Proto: https.
+      expect(cookie).toMatchObject({ name: 'vwc_session', httpOnly: true, secure: true, sameSite: 'Strict' });
+      // The history shows what the test above typed (its page still holds the write lock).
+      await waitFor('serial history', async () => (await termText(page)).includes('via-nginx-42'));
+      await page.locator('button[data-action=logout]').click();
+      await page.waitForURL((url) => url.pathname === '/login');
+      expect(await fresh.context.cookies(origin)).toEqual([]);
+      const old = await request(origin + '/api/session', { cookie: `vwc_session=${cookie!.value}` });
+      expect(old.status).toBe(401);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('redirects plain HTTP to https', async () => {

@@ -43,7 +43,10 @@ describe('Chromium and WebSocket credentials', () => {
       },
     });
     h.registry.set(fakeVm('<img src=x onerror=alert(1)>'));
-    browser = await launchBrowser({ httpCredentials: { username: 'victor', password: 'victor-pw' } });
+    browser = await launchBrowser({
+      httpCredentials: { username: 'victor', password: 'victor-pw' },
+      basicOnChallengeOnly: true,
+    });
   });
   afterAll(async () => {
     await browser.close();
@@ -57,6 +60,9 @@ describe('Chromium and WebSocket credentials', () => {
       dialogs.push(d.message());
       void d.dismiss();
     });
+    // A page load without credentials goes to the login form; `/api` answers a Basic challenge,
+    // and Chromium then sends the credentials it was given for the whole site `/`.
+    await page.goto(`${h.base}/api`);
     await page.goto(`${h.base}/`);
     await page.waitForFunction(() => document.getElementById('out')?.textContent !== '', undefined, {
       timeout: 30_000,

@@ -70,7 +70,7 @@ describe('virt-webconsole serve', () => {
       const session = await fetch(`${served.base}/api/session`, {
         headers: { authorization: basic('admin', password) },
       });
-      expect(await session.json()).toEqual({ user: 'admin', role: 'operator' });
+      expect(await session.json()).toEqual({ user: 'admin', role: 'operator', via: 'basic' });
       // Neither the log nor the terminal ever shows the password.
       expect(served.output()).not.toContain(password);
     } finally {

@@ -57,7 +57,7 @@ describe('authentication', () => {
       expect(res.status, route).toBe(200);
     }
     const session = await fetch(`${h.base}/api/session`, { headers: { authorization: ALICE } });
-    expect(await session.json()).toEqual({ user: 'alice', role: 'operator' });
+    expect(await session.json()).toEqual({ user: 'alice', role: 'operator', via: 'basic' });
   });
 
   it('/healthz answers without credentials and reveals nothing else', async () => {

@@ -50,7 +50,7 @@ describe('TLS', () => {
         .on('error', reject);
     });
     expect(status).toBe(200);
-    expect(JSON.parse(body)).toEqual({ user: 'alice', role: 'operator' });
+    expect(JSON.parse(body)).toEqual({ user: 'alice', role: 'operator', via: 'basic' });
     expect(headers['strict-transport-security']).toBe('max-age=31536000');
   });
 

@@ -1,0 +1,78 @@
+// The list page's filter, sort and state counts, pure: the page (list-controls.ts) keeps the
+// view settings and asks these which domains to show in which order.
+
+/** What the filter and sort read of a domain (DomainItem has these and more). */
+export interface ListedDomain {
+  readonly name: string;
+  readonly title: string | null;
+  readonly state: string;
+}
+
+export type SortKey = 'name' | 'state';
+export type SortDirection = 'ascending' | 'descending';
+
+export interface ListView {
+  /** Case-insensitive substring of the name or the title; blank shows all. */
+  readonly filter: string;
+  readonly sort: SortKey;
+  readonly direction: SortDirection;
+}
+
+export const DEFAULT_VIEW: ListView = { filter: '', sort: 'name', direction: 'ascending' };
+
+/** What a state is called in the counts: libvirt's word, with `shutoff` spelled out. */
+export function stateLabel(state: string): string {
+  return state === 'shutoff' ? 'shut off' : state;
+}
+
+/** Running first, then paused, then stopped, then anything else: the order people scan for. */
+function stateRank(state: string): number {
+  if (state === 'running') return 0;
+  if (state === 'paused' || state === 'pmsuspended' || state === 'blocked') return 1;
+  if (state === 'shutoff' || state === 'shutdown' || state === 'crashed') return 2;
+  return 3;
+}
+
+export function matchesFilter(item: Pick<ListedDomain, 'name' | 'title'>, filter: string): boolean {
+  const needle = filter.trim().toLocaleLowerCase();
+  if (needle === '') return true;
+  return (
+    item.name.toLocaleLowerCase().includes(needle) || (item.title ?? '').toLocaleLowerCase().includes(needle)
+  );
+}
+
+const byName = (a: Pick<ListedDomain, 'name'>, b: Pick<ListedDomain, 'name'>): number =>
+  a.name.localeCompare(b.name, undefined, { numeric: true });
+
+/** The domains the view shows, in its order (ties in state sort by name). */
+export function visibleDomains<T extends ListedDomain>(items: Iterable<T>, view: ListView): T[] {
+  const sign = view.direction === 'ascending' ? 1 : -1;
+  const compare =
+    view.sort === 'name'
+      ? (a: T, b: T) => sign * byName(a, b)
+      : (a: T, b: T) => sign * (stateRank(a.state) - stateRank(b.state)) || byName(a, b);
+  return [...items].filter((item) => matchesFilter(item, view.filter)).sort(compare);
+}
+
+/** "3 running · 2 shut off": each state present, in the state sort's order. */
+export function stateCounts(items: Iterable<Pick<ListedDomain, 'state'>>): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item.state, (counts.get(item.state) ?? 0) + 1);
+  return [...counts]
+    .sort(([a], [b]) => stateRank(a) - stateRank(b) || a.localeCompare(b))
+    .map(([state, n]) => `${n} ${stateLabel(state)}`)
+    .join(' · ');
+}
+
+/** A header click: the same column flips direction, another column starts ascending. */
+export function nextSort(view: ListView, key: SortKey): ListView {
+  if (view.sort !== key) return { ...view, sort: key, direction: 'ascending' };
+  return { ...view, direction: view.direction === 'ascending' ? 'descending' : 'ascending' };
+}
+
+/** The row to move to from `current` (-1: none yet) by `step`, kept within `count` rows. */
+export function moveRow(current: number, step: number, count: number): number {
+  if (count === 0) return -1;
+  if (current < 0) return step > 0 ? 0 : count - 1;
+  return Math.min(count - 1, Math.max(0, current + step));
+}
