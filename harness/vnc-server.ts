@@ -5,8 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
-import { WebSocketServer } from 'ws';
+import { binaryWebSocketServer, harnessLogger } from './binary-wss.js';
 import type { Vm, VncTarget } from '../src/discovery/types.js';
 import { makeVm } from './registry.js';
 import { createVncBridge, type VncBridge, type VncBridgeOptions } from '../src/bridge/vnc/index.js';
@@ -40,17 +39,12 @@ export async function startHarness(
   const { tls, ...options } = harnessOptions;
   const maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
   const bridge = createVncBridge({
-    logger: pino({ level: process.env.VWC_TEST_LOG ?? 'silent' }),
+    logger: harnessLogger(),
     maxViewersPerVm: 8,
     maxFrameBytes,
     ...options,
   });
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    maxPayload: maxFrameBytes,
-    handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
-  });
+  const wss = binaryWebSocketServer(maxFrameBytes);
   const notFound = (_req: http.IncomingMessage, res: http.ServerResponse): void => {
     res.writeHead(404).end();
   };

@@ -3,8 +3,7 @@
 // (tests and bench only).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
-import { WebSocketServer } from 'ws';
+import { binaryWebSocketServer, harnessLogger } from '../binary-wss.js';
 import type { Vm, VncTarget } from '../../src/discovery/types.js';
 import { makeVm } from '../registry.js';
 import {
@@ -36,17 +35,12 @@ export async function startSpiceHarness(
 ): Promise<SpiceHarness> {
   const maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
   const bridge = createSpiceBridge({
-    logger: pino({ level: process.env.VWC_TEST_LOG ?? 'silent' }),
+    logger: harnessLogger(),
     maxConnectionsPerVm: 32,
     maxFrameBytes,
     ...options,
   });
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    maxPayload: maxFrameBytes,
-    handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
-  });
+  const wss = binaryWebSocketServer(maxFrameBytes);
   const server = http.createServer((_req, res) => {
     res.writeHead(404).end();
   });
