@@ -7,11 +7,10 @@ import { SpiceMainConn } from '@spice-project/spice-html5/src/main.js';
 import { requestTicket } from './api.js';
 import { Retry } from './backoff.js';
 import { h } from './dom.js';
-import { COMBOS } from './keys.js';
 import { spiceSocketPath, wsUrl } from './paths.js';
 import { CTRL_ALT_DEL, sendChord } from './spice-keys.js';
 import { VncPasswordPrompt } from './vnc-password.js';
-import { button, errorText, StatusLine, type ConsoleView } from './view.js';
+import { button, errorText, sendKeysMenu, StatusLine, type ConsoleView } from './view.js';
 import type { DomainItem } from './types.js';
 
 /** WebSocket close codes of the SPICE bridge (src/errors/index.ts). */
@@ -81,16 +80,8 @@ export class SpiceView implements ConsoleView {
       sendChord(this.sc?.inputs, CTRL_ALT_DEL);
       this.focus();
     });
-    const keys = h(
-      'select',
-      { 'aria-label': 'Send keys', class: 'send-keys' },
-      h('option', { value: '' }, 'Send keys…'),
-    );
-    for (const combo of COMBOS) keys.appendChild(h('option', { value: combo.id }, combo.label));
-    keys.addEventListener('change', () => {
-      const combo = COMBOS.find((c) => c.id === keys.value);
-      keys.value = '';
-      if (combo) sendChord(this.sc?.inputs, combo.keys);
+    const keys = sendKeysMenu((combo) => {
+      sendChord(this.sc?.inputs, combo.keys);
       this.focus();
     });
     const fullscreen = button('Fullscreen');

@@ -1,5 +1,6 @@
 // What the console page needs from a console view (VNC or serial), and the status line both use.
 import { h } from './dom.js';
+import { COMBOS, type Combo } from './keys.js';
 
 export interface ConsoleView {
   /** The view's panel (toolbar + console area), placed in the page once. */
@@ -38,4 +39,20 @@ export function button(
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The "Send keys…" menu of a graphical console: a pick calls `send` with it, then the menu resets. */
+export function sendKeysMenu(send: (combo: Combo) => void): HTMLSelectElement {
+  const menu = h(
+    'select',
+    { 'aria-label': 'Send keys', class: 'send-keys' },
+    h('option', { value: '' }, 'Send keys…'),
+  );
+  for (const combo of COMBOS) menu.appendChild(h('option', { value: combo.id }, combo.label));
+  menu.addEventListener('change', () => {
+    const combo = COMBOS.find((c) => c.id === menu.value);
+    menu.value = '';
+    if (combo) send(combo);
+  });
+  return menu;
 }

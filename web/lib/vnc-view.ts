@@ -6,12 +6,12 @@ import { Retry } from './backoff.js';
 import { DisconnectedBanner } from './disconnected.js';
 import { h } from './dom.js';
 import { KeyBar } from './key-bar.js';
-import { COMBOS, SHIFT, strokesFor, typeableChars, type KeyStroke } from './keys.js';
+import { SHIFT, strokesFor, typeableChars, type KeyStroke } from './keys.js';
 import { vncSocketPath, wsUrl } from './paths.js';
 import { WINDOW_TAG } from './presence.js';
 import { VncPresence } from './vnc-presence.js';
 import { VncPasswordPrompt } from './vnc-password.js';
-import { button, errorText, StatusLine, type ConsoleView } from './view.js';
+import { button, errorText, sendKeysMenu, StatusLine, type ConsoleView } from './view.js';
 
 /** Characters per second for "paste as keystrokes": slow enough for a guest's input queue. */
 const PASTE_INTERVAL_MS = 15;
@@ -78,16 +78,8 @@ export class VncView implements ConsoleView {
       this.rfb?.focus();
     });
 
-    const keys = h(
-      'select',
-      { 'aria-label': 'Send keys', class: 'send-keys' },
-      h('option', { value: '' }, 'Send keys…'),
-    );
-    for (const combo of COMBOS) keys.appendChild(h('option', { value: combo.id }, combo.label));
-    keys.addEventListener('change', () => {
-      const combo = COMBOS.find((c) => c.id === keys.value);
-      keys.value = '';
-      if (combo) this.sendChord(combo.keys);
+    const keys = sendKeysMenu((combo) => {
+      this.sendChord(combo.keys);
       this.rfb?.focus();
     });
 
