@@ -17,6 +17,12 @@ export function domainApiPath(name: string): string {
   return `/api/domains/${encodeName(name)}`;
 }
 
+/** A serial port's log on disk as a download (docs/interfaces.md). */
+export function serialLogPath(name: string, index: number, format: 'text' | 'asciicast'): string {
+  const query = format === 'text' ? 'format=text&strip=1' : 'format=asciicast';
+  return `${domainApiPath(name)}/serial/${index}/log?${query}`;
+}
+
 export interface ConsoleLocation {
   readonly domain: string;
   /** null for `/console/<domain>`: the page picks VNC if there is one, else serial 0. */

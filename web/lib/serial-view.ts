@@ -12,7 +12,7 @@ import { h, replace } from './dom.js';
 import { KeyBar } from './key-bar.js';
 import { LockPrompt } from './lock-prompt.js';
 import { SerialOffsets, type Gap } from './offsets.js';
-import { serialSocketPath, wsUrl } from './paths.js';
+import { serialLogPath, serialSocketPath, wsUrl } from './paths.js';
 import { WINDOW_TAG, holderName, renderChips } from './presence.js';
 import { onThemeChange, terminalTheme } from './theme.js';
 import type { LockHolder, Role, SerialClient, SerialControl } from './types.js';
@@ -158,6 +158,7 @@ export class SerialView implements ConsoleView {
         this.presence,
         h('span', { class: 'spacer' }),
         this.searchBox(),
+        this.logLinks(),
         this.keyBar.toggle,
       ),
       this.offline.el,
@@ -175,6 +176,23 @@ export class SerialView implements ConsoleView {
     this.renderLock();
     this.exposeHandle();
     void this.connect();
+  }
+
+  /** Downloads of the port's log on disk (plain text, or asciicast with the real times). */
+  private logLinks(): HTMLElement {
+    const { domain, index } = this.options;
+    const link = (format: 'text' | 'asciicast', label: string, title: string): HTMLElement =>
+      h(
+        'a',
+        { class: 'button log-link', href: serialLogPath(domain, index, format), download: '', title },
+        label,
+      );
+    return h(
+      'span',
+      { class: 'log-links' },
+      link('text', 'Log', 'Download this console’s log as plain text'),
+      link('asciicast', 'Recording', 'Download this console’s log as an asciicast recording (asciinema)'),
+    );
   }
 
   private searchBox(): HTMLElement {

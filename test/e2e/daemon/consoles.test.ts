@@ -124,6 +124,20 @@ describe('real daemon, real guests, Chromium', () => {
     await saveScreenshot(operatorPage, 'console-serial.png', true);
   });
 
+  it('offers the serial log as a download: the Log link gives the text, with the command in it', async () => {
+    const link = operatorPage.locator('.serial-view a.log-link').first();
+    expect(await link.innerText()).toBe('Log');
+    const href = (await link.getAttribute('href'))!;
+    expect(href).toMatch(/\/serial\/0\/log\?format=text&strip=1$/);
+    // The log is written every 200 ms: the command's output reaches it shortly after the screen.
+    await waitFor('the command in the downloaded log', async () => {
+      const res = await operatorPage.request.get(`${daemon.url}${href}`);
+      return res.status() === 200 && (await res.text()).includes('\nok-42\n');
+    });
+    const [download] = await Promise.all([operatorPage.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe(`${guest.name}-serial0.txt`);
+  });
+
   it('does not answer the terminal queries replayed from history in a new window', async () => {
     // The history holds busybox's ESC[6n after every prompt. A window that answered them while
     // replaying would take the free write lock and type `ESC[r;cR` onto the command line.

@@ -193,7 +193,8 @@ describe('nginx in front (contrib/nginx.conf), TLS, UNIX socket, Chromium', () =
     // Without trustedProxies ["unix"] (or the header) the client would be `unix`, nginx's side
     // of the socket. The WebSockets' Origin check passed too: it compares Origin with X-Forwarded-Proto://Host.
     const attaches = logLines(daemon!.output()).filter((l) => l.msg === 'console attach');
-    expect(attaches.map((l) => l.console).sort()).toEqual(['serial0', 'vnc']);
+    // The VNC tab opens its screen and its control channel (presence and the input lock).
+    expect(attaches.map((l) => l.console).sort()).toEqual(['serial0', 'vnc', 'vnc-control']);
     for (const line of attaches) expect(line).toMatchObject({ user: operator.name, client: '127.0.0.1' });
   });
 

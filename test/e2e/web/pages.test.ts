@@ -156,7 +156,8 @@ describe('web pages (against a stand-in for src/http)', () => {
     await page.locator('.vnc-view .status', { hasText: 'domain stopped' }).waitFor();
     await waitFor('a new VNC connection', () => fake.vncAttaches.length > attaches);
     await page.locator('.vnc-view .status[data-state=connected]').waitFor({ timeout: 60_000 });
-    expect(fake.vncAttaches.at(-1)).toMatch(/^\?ticket=[0-9a-f]+$/);
+    // The window tag names this window in presence (docs/interfaces.md).
+    expect(fake.vncAttaches.at(-1)).toMatch(/^\?ticket=[0-9a-f]+&window=[A-Za-z0-9_-]+$/);
     await page.close();
   });
 
