@@ -25,6 +25,9 @@ if (mode === 'ours') {
   const harness = await startHarness((name) => vncVm(name, { transport: 'unix', path: socketFor(name) }), {
     maxViewersPerVm: 1000,
     maxFrameBytes: 1024 * 1024,
+    // Every echo client types into the same VM: shared input, as websockify has (with the
+    // default exclusive lock only the first client's keys would pass, docs/vnc.md).
+    inputLock: () => 'shared',
     ...(tls ? { tls } : {}),
   });
   process.send?.({ port: harness.port });
