@@ -47,7 +47,8 @@ describe('serial log on a full disk', () => {
   }
 
   it('keeps serving when the log cannot write, and resumes logging when space returns', async () => {
-    const client = await ConsoleClient.open(server.url(domain.name, 0, { user: 'alice' }));
+    // Answers the shell's cursor queries as xterm.js does (an unanswered one eats keystrokes).
+    const client = await ConsoleClient.open(server.url(domain.name, 0, { user: 'alice' }), true);
     await prompt(client, 'ttyS0');
     client.type('echo first-$((6*7))\r');
     await client.waitFor('\r\nfirst-42\r\n');
