@@ -198,7 +198,10 @@ try {
 const lines = [
   '# Thumbnail figures',
   '',
-  `Measured ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, shared with other engineers' test runs (noisy).`,
+  `Measured ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, load average at the end ${os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}.`,
   '',
   `${VMS} running socket-folder VMs, thumbnails.intervalSeconds ${INTERVAL}, ${SECONDS} s measured per row after one interval of warm-up.`,
   'Stand-ins (say so): the VMs are fake QEMUs (harness/fake-qemu-folder.ts) answering QMP `screendump` with a',
