@@ -179,6 +179,11 @@ export class PortLog {
   }
 
   /** Writes what is pending (a `daemon-stop` record last) and closes; resolves when on disk. */
+  /** Records are waiting for the timer or being written (a file's size may show a torn record). */
+  get busy(): boolean {
+    return this.writing || this.timer !== null;
+  }
+
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.event(this.nextOffset, { kind: 'daemon-stop' });
