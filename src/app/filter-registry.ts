@@ -20,6 +20,9 @@ export function filterRegistry(inner: VmRegistry, include: readonly string[]): V
   inner.on('vm-removed', (vm) => {
     if (wanted(vm)) emitter.emit('vm-removed', vm);
   });
+  inner.on('vm-reset', (vm) => {
+    if (wanted(vm)) emitter.emit('vm-reset', vm);
+  });
   inner.on('source-status', (status) => {
     emitter.emit('source-status', status);
   });

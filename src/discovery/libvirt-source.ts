@@ -123,6 +123,9 @@ export class LibvirtSource implements VmSource {
     stream.on('event', (event: DomainEvent) => {
       if (!RELEVANT_EVENTS.has(event.type)) return;
       this.logger.debug({ event }, 'libvirt event');
+      // QEMU's RESET (an in-guest reboot) is libvirt's `reboot` event: nothing in the domain
+      // XML changes, so it is passed on as it is.
+      if (event.type === 'reboot') this.sink?.reset?.(event.domain);
       void this.queue.push(`domain:${event.domain}`, async () => this.backend?.refreshDomain(event.domain));
     });
     // A fresh virsh may follow an outage in which events were lost: probe, then re-read all.

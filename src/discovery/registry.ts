@@ -79,6 +79,10 @@ export class Registry extends EventEmitter<RegistryEvents> implements VmRegistry
       remove: (name) => {
         if (own.delete(name)) this.recompute(name);
       },
+      reset: (name) => {
+        const vm = this.merged.get(name);
+        if (vm && own.has(name)) this.emit('vm-reset', vm);
+      },
       status: (up, detail) => {
         this.setStatus({ source, up, detail: up ? null : detail });
       },

@@ -7,6 +7,8 @@ export interface SourceSink {
   replaceAll(vms: readonly Vm[]): void;
   upsert(vm: Vm): void;
   remove(name: string): void;
+  /** The guest of `name` reset itself (an in-guest reboot); optional for sources that cannot see it. */
+  reset?(name: string): void;
   /** Whether the source can currently see what it watches (e.g. libvirtd answers). */
   status(up: boolean, detail: string | null): void;
 }

@@ -115,6 +115,8 @@ export interface RegistryEvents {
   'vm-added': [vm: Vm];
   'vm-changed': [vm: Vm, previous: Vm, changes: readonly VmChange[]];
   'vm-removed': [vm: Vm];
+  /** The guest reset itself (libvirt's `reboot` event): same VM, same boot id, new boot inside. */
+  'vm-reset': [vm: Vm];
   'source-status': [status: SourceStatus];
 }
 

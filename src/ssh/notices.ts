@@ -1,4 +1,4 @@
-// The serial mux's control messages (hello, presence, lock, gap, vm, error), which a browser
+// The serial mux's control messages (hello, presence, lock, gap, vm, event, error), which a browser
 // reads as JSON, turned into short lines for an SSH user. They go to the channel's stderr, so
 // stdout carries exactly the console bytes a browser gets (scripts and the tests compare them);
 // a terminal shows both. Pure and stateful per session: it knows which client is "you" and
@@ -46,6 +46,8 @@ export class NoticeWriter {
         );
       case 'vm':
         return line(`${this.consoleName}: the VM is ${message.state} (boot ${message.boot})`);
+      case 'event':
+        return line(`── ${message.text} ${new Date(message.time).toISOString().slice(11, 19)}Z ──`);
       case 'error':
         return line(`${message.message} (${message.code})`);
     }

@@ -12,6 +12,7 @@ import { h, replace } from './dom.js';
 import { KeyBar } from './key-bar.js';
 import { LockPrompt } from './lock-prompt.js';
 import { SerialOffsets, type Gap } from './offsets.js';
+import { MarkerFilter, markerLine } from './serial-markers.js';
 import { serialLogPath, serialSocketPath, wsUrl } from './paths.js';
 import { WINDOW_TAG, holderName, renderChips } from './presence.js';
 import { onThemeChange, terminalTheme } from './theme.js';
@@ -91,6 +92,7 @@ export class SerialView implements ConsoleView {
   private clientId: string | null = null;
   private lock: LockHolder | null = null;
   private readonly offsets = new SerialOffsets();
+  private readonly markers = new MarkerFilter();
   /** End of the server's history at hello: bytes before it are a replay, not live output. */
   private replayEnd = 0;
   /** Replayed chunks xterm.js has not finished parsing yet. */
@@ -328,6 +330,7 @@ export class SerialView implements ConsoleView {
           const result = this.offsets.hello(message.offset, message.history.end);
           this.replayEnd = message.history.end;
           this.markGap(result.gap, 'no longer in the history');
+          if (result.reset) this.markers.reset();
           if (result.reset)
             this.term.write('\r\n\x1b[30;43m[ the console history restarted (daemon restart?) ]\x1b[0m\r\n');
         }
@@ -359,6 +362,9 @@ export class SerialView implements ConsoleView {
         break;
       case 'vm':
         this.onVm(message.state, message.boot);
+        break;
+      case 'event':
+        if (this.markers.fresh(message)) this.term.write(markerLine(message));
         break;
       case 'error':
         this.lastError = message.message;

@@ -49,6 +49,8 @@ export class SerialClient {
   pumping = false;
   pumpRequests = 0;
   closed = false;
+  /** Sequence number of the next stream marker (events.ts) this client has not had. */
+  eventSeq = 0;
   /** When it attached (milliseconds since the epoch), shown in presence. */
   readonly since = Date.now();
 

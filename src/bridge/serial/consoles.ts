@@ -50,6 +50,7 @@ export class SerialConsoles {
     this.registry.on('vm-added', this.onAdded);
     this.registry.on('vm-changed', this.onChanged);
     this.registry.on('vm-removed', this.onRemoved);
+    this.registry.on('vm-reset', this.onReset);
     for (const vm of this.registry.snapshot()) this.onAdded(vm);
   }
 
@@ -58,6 +59,7 @@ export class SerialConsoles {
     this.registry.off('vm-added', this.onAdded);
     this.registry.off('vm-changed', this.onChanged);
     this.registry.off('vm-removed', this.onRemoved);
+    this.registry.off('vm-reset', this.onReset);
     this.started = false;
     const error = new VwcError('VWC_ERR_SHUTTING_DOWN', reason);
     const closing: Promise<void>[] = [];
@@ -158,6 +160,10 @@ export class SerialConsoles {
 
   private readonly onChanged = (vm: Vm, _previous: Vm, _changes: readonly VmChange[]): void => {
     this.sync(vm);
+  };
+
+  private readonly onReset = (vm: Vm): void => {
+    for (const mux of this.muxes.get(vm.name) ?? []) mux.reset();
   };
 
   private readonly onRemoved = (vm: Vm): void => {

@@ -10,9 +10,10 @@ import { VwcError } from '../../errors/index.js';
 import type { ConsoleSession, HistoryRead, SerialAttachOptions } from '../types.js';
 import { unsupportedReason, type SerialConnector } from '../upstream/index.js';
 import { SerialClient, type ClientTransport, type Deferred } from './client.js';
+import { ConsoleEvents } from './events.js';
 import { SerialHistory } from './history.js';
 import { UpstreamLink } from './link.js';
-import type { PortLog } from './log/index.js';
+import type { LogEvent, PortLog } from './log/index.js';
 import type { SerialOptions } from './options.js';
 import { OutputChunk, OutputCoalescer } from './output.js';
 import {
@@ -42,6 +43,8 @@ export interface SerialMuxDeps {
   readonly logger: Logger;
   /** Milliseconds on a monotonic clock (the coalescing window); performance.now by default. */
   readonly now?: () => number;
+  /** Wall clock in ms since the epoch (event times); Date.now by default. */
+  readonly clock?: () => number;
   /** Told each time a slow client is resynced past bytes it missed (metrics). */
   readonly onResync?: () => void;
   /** The port's log on disk: history survives restarts (src/bridge/serial/log). */
@@ -95,6 +98,9 @@ export class SerialMux {
   private source: SerialSource | null = null;
   private closed = false;
   private log: PortLog | null;
+  /** Markers for the live stream (VM started, stopped, rebooted; daemon restarts). */
+  private readonly events = new ConsoleEvents();
+  private readonly clock: () => number;
   /** The log's boot key at start: the same boot still running is no new boot. */
   private restoredBootKey: string | null = null;
   /** Resolves when the log has what this mux saw, after close(). */
@@ -110,7 +116,7 @@ export class SerialMux {
     this.logger = deps.logger;
     this.history = new SerialHistory(deps.options);
     this.log = deps.log ?? null;
-    this.restoreFromLog();
+    this.clock = deps.clock ?? Date.now;
     const now = deps.now ?? (() => performance.now());
     this.output = new OutputCoalescer({
       windowMs: deps.options.coalesceMs,
@@ -147,6 +153,8 @@ export class SerialMux {
       },
       deps.logger,
     );
+    // Last: restoring notes an event, which flushes the output coalescer.
+    this.restoreFromLog();
   }
 
   get clientCount(): number {
@@ -204,7 +212,7 @@ export class SerialMux {
       this.flush();
       this.boot += 1;
       this.history.newBoot();
-      if (bootKey !== null) this.log?.boot(this.history.end, bootKey);
+      if (bootKey !== null) this.note({ kind: 'boot', key: bootKey });
     }
     this.bootKey = bootKey;
     if (newBoot || sourceKey !== this.sourceKey) {
@@ -212,10 +220,19 @@ export class SerialMux {
       this.link.want(attachable ? source : null);
     }
     if (newBoot || vm.state !== this.vmState) {
-      if (vm.state !== this.vmState) this.log?.event(this.history.end, { kind: 'state', state: vm.state });
+      if (vm.state !== this.vmState) this.note({ kind: 'state', state: vm.state });
       this.vmState = vm.state;
       this.broadcast('vm');
     }
+  }
+
+  /**
+   * The guest reset itself (libvirt's `reboot` event: an in-guest reboot, or `virsh reboot`).
+   * The same QEMU runs on, so the history goes on; the stream and the log get a marker.
+   */
+  reset(): void {
+    if (this.closed || !ALIVE.has(this.vmState)) return;
+    this.note({ kind: 'reset' });
   }
 
   /** Bytes of history (for the HTTP history endpoint). */
@@ -250,6 +267,7 @@ export class SerialMux {
       ...(session.window ? { window: session.window } : {}),
     };
     const client = new SerialClient(id, session.user, session.role, transport, offset, end, tags);
+    client.eventSeq = this.events.seqAt(offset);
     this.clients.set(id, client);
     this.logger.info(
       { client: id, user: session.user, role: session.role, from: offset },
@@ -303,12 +321,13 @@ export class SerialMux {
       if (saved) {
         this.history.restore(saved);
         this.restoredBootKey = saved.bootKey;
+        this.events.continueFrom(saved.events);
         this.logger.info(
           { from: saved.tail.start, end: saved.end, clean: saved.clean },
           'serial history restored from the log',
         );
       }
-      this.log.event(this.history.end, { kind: 'daemon-start', unclean: saved !== null && !saved.clean });
+      this.note({ kind: 'daemon-start', unclean: saved !== null && !saved.clean });
     } catch (error) {
       this.logger.warn(
         { err: error, dir: this.log.dir },
@@ -322,6 +341,50 @@ export class SerialMux {
 
   private flush(): void {
     this.output.flush();
+  }
+
+  /**
+   * An event at the current end of the stream: into the log, and as a marker to every client
+   * (each gets it when its offset reaches the event's; the output so far is flushed first, so
+   * an event never falls inside a chunk).
+   */
+  private note(event: LogEvent): void {
+    this.flush();
+    const offset = this.history.end;
+    if (event.kind === 'boot') this.log?.boot(offset, event.key);
+    else this.log?.event(offset, event);
+    if (!this.events.add(offset, this.clock(), event)) return;
+    for (const client of this.clients.values()) this.pump(client);
+  }
+
+  /**
+   * Sends the client the markers up to its offset that it has not had yet. A marker is part of
+   * the stream: it counts in the client's in-flight bytes like console bytes, so a client that
+   * stops reading gets no more of them than of bytes, and its bytes wait behind a marker that
+   * waits (false) and fall behind as they would anyway.
+   */
+  private sendEvents(client: SerialClient): boolean {
+    client.eventSeq = Math.max(client.eventSeq, this.events.startSeq);
+    while (client.eventSeq < this.events.endSeq && !client.closed) {
+      const event = this.events.get(client.eventSeq);
+      if (!event || event.offset > client.offset) return true;
+      if (client.inflight >= this.options.clientQueueBytes) return false;
+      client.eventSeq += 1;
+      const text = encode({ type: 'event', ...event });
+      const bytes = Buffer.byteLength(text);
+      client.inflight += bytes;
+      client.transport.sendText(text, () => {
+        client.inflight -= bytes;
+        this.pumpAfterDone(client);
+      });
+    }
+    return true;
+  }
+
+  /** Where the next marker after the client's offset is (a read stops there), or Infinity. */
+  private nextEventOffset(client: SerialClient): number {
+    const event = this.events.get(Math.max(client.eventSeq, this.events.startSeq));
+    return client.eventSeq < this.events.endSeq && event ? event.offset : Infinity;
   }
 
   /** One chunk of output (see output.ts for when): into history, then to every client. */
@@ -368,14 +431,20 @@ export class SerialMux {
         this.overflow(client);
         return;
       }
-      if (client.inflight >= limit) return;
+      if (client.inflight >= limit || !this.sendEvents(client)) return;
       let chunk: OutputChunk;
       if (fresh && client.offset === freshStart && freshStart + fresh.data.length === end) {
         chunk = fresh;
       } else {
-        const read = this.history.read(client.offset, Math.min(end - client.offset, MAX_CHUNK));
+        // A read stops at the next marker, which goes out between the bytes around it.
+        const upTo = Math.min(end, this.nextEventOffset(client), client.offset + MAX_CHUNK);
+        const read = this.history.read(client.offset, Math.max(1, upTo - client.offset));
+        if (read.missing) {
+          client.offset = read.start;
+          this.gap(client, read.missing.from, read.missing.to, 'out-of-history');
+          continue;
+        }
         client.offset = read.start;
-        if (read.missing) this.gap(client, read.missing.from, read.missing.to, 'out-of-history');
         if (read.data.length === 0) return;
         chunk = new OutputChunk(read.data, 0);
       }
@@ -384,6 +453,7 @@ export class SerialMux {
       client.allowance = Math.min(client.allowance, end - client.offset);
       this.sendBinary(client, chunk);
     }
+    this.sendEvents(client);
   }
 
   private sendBinary(client: SerialClient, chunk: OutputChunk): void {
@@ -391,8 +461,13 @@ export class SerialMux {
     client.inflight += bytes;
     client.transport.sendBinary(chunk, () => {
       client.inflight -= bytes;
-      if (client.behind || client.offset < this.history.end) this.pump(client);
+      this.pumpAfterDone(client);
     });
+  }
+
+  private pumpAfterDone(client: SerialClient): void {
+    if (client.behind || client.offset < this.history.end || client.eventSeq < this.events.endSeq)
+      this.pump(client);
   }
 
   private overflow(client: SerialClient): void {
@@ -417,6 +492,8 @@ export class SerialMux {
     client.allowance = 0;
     const from = client.offset;
     client.offset = end;
+    // The markers of the skipped range go with its bytes (the gap marker stands for both).
+    client.eventSeq = Math.max(client.eventSeq, this.events.seqAt(end));
     if (from < end) {
       this.onResync?.();
       this.gap(client, from, end, 'slow-client');
@@ -547,6 +624,18 @@ export class SerialMux {
       return;
     }
     if (!client.behind && this.options.slowClientPolicy === 'disconnect') {
+      this.controlOverflow(client);
+      return;
+    }
+    // A vm notice past even that: the client resyncs to the live end once it drains, and gets
+    // the notice right after the gap marker, where its stream picks up again.
+    if (kind === 'vm') client.behind = true;
+    client.deferred.add(kind);
+  }
+
+  /** A client that leaves too many control bytes unread: closed, or resynced (policy). */
+  private controlOverflow(client: SerialClient): void {
+    if (this.options.slowClientPolicy === 'disconnect') {
       this.closeClient(
         client,
         new VwcError(
@@ -556,10 +645,7 @@ export class SerialMux {
       );
       return;
     }
-    // A vm notice past even that: the client resyncs to the live end once it drains, and gets
-    // the notice right after the gap marker, where its stream picks up again.
-    if (kind === 'vm') client.behind = true;
-    client.deferred.add(kind);
+    client.behind = true;
   }
 
   private controlCongested(client: SerialClient): boolean {

@@ -31,6 +31,16 @@ export interface VmStatus {
   readonly boot: number;
 }
 
+export type StreamEventKind = 'start' | 'stop' | 'state' | 'reboot' | 'daemon-restart';
+
+export interface StreamEvent {
+  readonly offset: number;
+  readonly time: number;
+  readonly kind: StreamEventKind;
+  /** What a page shows, e.g. "VM rebooted" (the page adds the time in its own zone). */
+  readonly text: string;
+}
+
 /** Why bytes were skipped: the client fell behind, or they had left history before it asked. */
 export type GapReason = 'slow-client' | 'out-of-history';
 
@@ -67,6 +77,13 @@ export type ServerMessage =
       readonly marker: number;
     }
   | ({ readonly type: 'vm'; readonly offset: number } & VmStatus)
+  /**
+   * Something that happened to the console (VM started, stopped, rebooted; the daemon restarted)
+   * at byte `offset`, `time` in ms since the epoch. Sent in stream order: after the bytes before
+   * `offset` and before the bytes from it, so a page can draw a marker line where it happened.
+   * Not console bytes: offsets stay byte-exact. Added later; older pages ignore it.
+   */
+  | ({ readonly type: 'event' } & StreamEvent)
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 
 export type ClientMessage = { readonly type: 'take-lock' } | { readonly type: 'release-lock' };

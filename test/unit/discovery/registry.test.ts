@@ -14,6 +14,17 @@ function recording(registry: Registry): string[] {
 }
 
 describe('Registry', () => {
+  it('passes on a guest reset of a known VM as vm-reset, and nothing for an unknown one', () => {
+    const registry = new Registry({ logger: pino({ level: 'silent' }) });
+    const resets: string[] = [];
+    registry.on('vm-reset', (vm) => resets.push(`${vm.name} ${vm.state}`));
+    const sink = registry.sinkFor('libvirt');
+    sink.upsert(makeVm('a', { state: 'running', id: 3 }));
+    sink.reset?.('a');
+    sink.reset?.('nobody');
+    expect(resets).toEqual(['a running']);
+  });
+
   it('emits added / changed with the changes / removed, and never keeps a removed VM', () => {
     const registry = new Registry({ logger: pino({ level: 'silent' }) });
     const log = recording(registry);

@@ -34,6 +34,8 @@ export function describeEvent(event: LogEvent): string {
       return 'VM booted';
     case 'state':
       return `VM ${event.state}`;
+    case 'reset':
+      return 'VM rebooted (guest reset)';
     case 'daemon-start':
       return event.unclean
         ? 'daemon started after a crash (the last moments may be missing)'

@@ -72,6 +72,8 @@ export interface SavedHistory {
   readonly bootKey: string | null;
   /** The daemon stopped cleanly (its last record is `daemon-stop`). */
   readonly clean: boolean;
+  /** The event records from the tail's start on, oldest first (markers for the live stream). */
+  readonly events: readonly Extract<LogRecord, { type: 'event' }>[];
 }
 
 interface BootMark {
@@ -112,6 +114,7 @@ export class PortLog {
     let saved: SavedHistory | null = null;
     if (segments.length > 0) {
       const tailParts: Buffer[] = [];
+      const events: Extract<LogRecord, { type: 'event' }>[] = [];
       let tailStart = -1;
       let tailBytes = 0;
       let end = -1;
@@ -128,6 +131,7 @@ export class PortLog {
             end = recordEnd;
             clean = record.type === 'event' && record.event.kind === 'daemon-stop';
           }
+          if (record.type === 'event') events.unshift(record);
           if (record.type !== 'data' || record.data.length === 0) continue;
           if (tailStart >= 0 && recordEnd !== tailStart) break scan;
           const take = Math.min(record.data.length, limits.tailBytes - tailBytes);
@@ -145,6 +149,7 @@ export class PortLog {
           head: boot && boot.offset <= end ? this.readHead(segments, boot.offset, limits.headBytes) : null,
           bootKey: boot?.key ?? null,
           clean,
+          events: events.filter((record) => record.offset >= (tailStart < 0 ? end : tailStart)),
         };
         this.nextOffset = end;
       }

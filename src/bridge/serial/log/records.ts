@@ -17,6 +17,8 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 export type LogEvent =
   | { readonly kind: 'boot'; readonly key: string }
   | { readonly kind: 'state'; readonly state: string }
+  /** The guest reset itself (an in-guest reboot: libvirt's `reboot` event). */
+  | { readonly kind: 'reset' }
   | { readonly kind: 'daemon-start'; readonly unclean: boolean }
   | { readonly kind: 'daemon-stop' }
   | { readonly kind: 'log-resumed'; readonly lostFrom: number; readonly lostTo: number };
