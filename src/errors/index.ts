@@ -232,6 +232,11 @@ export const ERRORS = {
   },
   VWC_ERR_NOT_FOUND: { http: 404, ws: 4404, summary: 'No such domain, console or route.' },
   VWC_ERR_BAD_REQUEST: { http: 400, ws: 1008, summary: 'A parameter is missing or malformed.' },
+  VWC_ERR_RANGE_NOT_SATISFIABLE: {
+    http: 416,
+    ws: 1008,
+    summary: 'A Range header asks for bytes past the end of the download (Content-Range says its size).',
+  },
   VWC_ERR_RATE_LIMITED: {
     http: 429,
     ws: 1008,
