@@ -4,7 +4,8 @@ import type { RequestHandler } from 'express';
 
 const CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  // wasm-unsafe-eval: asciinema-player's terminal is WebAssembly (compiling it, not JS eval).
+  "script-src 'self' 'wasm-unsafe-eval'",
   // xterm.js and noVNC set styles from script; inline style is not a script-injection path.
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",

@@ -12,6 +12,7 @@ import { h, replace } from './dom.js';
 import { KeyBar } from './key-bar.js';
 import { LockPrompt } from './lock-prompt.js';
 import { SerialOffsets, type Gap } from './offsets.js';
+import { SerialLogDialog } from './serial-log-dialog.js';
 import { MarkerFilter, markerLine } from './serial-markers.js';
 import { serialLogPath, serialSocketPath, wsUrl } from './paths.js';
 import { WINDOW_TAG, holderName, renderChips } from './presence.js';
@@ -194,6 +195,7 @@ export class SerialView implements ConsoleView {
       { class: 'log-links' },
       link('text', 'Log', 'Download this console’s log as plain text'),
       link('asciicast', 'Recording', 'Download this console’s log as an asciicast recording (asciinema)'),
+      new SerialLogDialog({ domain, index }).button,
     );
   }
 
