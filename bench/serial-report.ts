@@ -172,3 +172,44 @@ export function fanoutTable(rows: readonly FanoutRow[]): string {
     ]),
   );
 }
+
+/** One measure with the serial log off (`vwc`) and on (`vwc-log`), same scenario. */
+export interface LogCost {
+  scenario: string;
+  /** What is compared, e.g. "relay CPU µs per KiB". */
+  measure: string;
+  off: number;
+  on: number;
+}
+
+/** The cost of the serial log: each pair of rows as on/off ratios (1.00 = no cost). */
+export function logCostTable(rows: readonly LogCost[]): string {
+  return table(
+    ['scenario', 'measure', 'log off', 'log on', 'on / off'],
+    ['---', '---', '---:', '---:', '---:'],
+    rows.map((r) => [r.scenario, r.measure, f2(r.off), f2(r.on), `${f2(r.on / r.off)}×`]),
+  );
+}
+
+/** The log-on/off pairs of the chatty and fan-out rows (relays `vwc` and `vwc-log`). */
+export function logCosts(chatty: readonly Row[], fanout: readonly FanoutRow[]): LogCost[] {
+  const costs: LogCost[] = [];
+  const chattyOff = chatty.find((r) => r.relay === 'vwc');
+  const chattyOn = chatty.find((r) => r.relay === 'vwc-log');
+  if (chattyOff && chattyOn) {
+    costs.push({
+      scenario: 'chatty, 1 client',
+      measure: 'relay CPU µs per KiB',
+      off: chattyOff.cpuMicrosPerKiB,
+      on: chattyOn.cpuMicrosPerKiB,
+    });
+  }
+  for (const off of fanout.filter((r) => r.relay === 'vwc')) {
+    const on = fanout.find((r) => r.relay === 'vwc-log' && r.clients === off.clients && r.size === off.size);
+    if (!on) continue;
+    const scenario = `fan-out, ${off.clients} viewers, ${off.size} B writes`;
+    costs.push({ scenario, measure: 'relay CPU % of a core', off: off.corePercent, on: on.corePercent });
+    costs.push({ scenario, measure: 'latency p99 ms', off: off.p99, on: on.p99 });
+  }
+  return costs;
+}

@@ -30,6 +30,8 @@ import {
   echoTable,
   fanoutTable,
   floodTable,
+  logCostTable,
+  logCosts,
   rateTable,
   type EchoRow,
   type FanoutRow,
@@ -318,8 +320,9 @@ The source writes as fast as its socket takes the bytes: the rate is how fast th
 ${rateTable(rows)}
 `);
   }
+  const chatty: Row[] = [];
+  const fanoutRows: FanoutRow[] = [];
   if (SECTIONS.has('chatty')) {
-    const chatty: Row[] = [];
     for (const relay of ['vwc', 'vwc-log', 'vwc-2ms', 'vwc-nocoalesce', 'websockify'] as const) {
       log(`chatty: ${relay}`);
       chatty.push(await scenario(relay, 'chatty', 1, false));
@@ -330,7 +333,7 @@ ${rateTable(chatty)}
 `);
   }
   if (SECTIONS.has('fanout')) {
-    const rows: FanoutRow[] = [];
+    const rows = fanoutRows;
     const runs: [number, number][] = [...CLIENTS.map((n): [number, number] => [n, 1024]), [MANY, 128]];
     for (const [count, size] of runs) {
       // vwc-log: the same with the serial log on disk (the daemon's default).
@@ -347,6 +350,17 @@ so *latency* is from the guest's write to the viewer's WebSocket message, over e
 every viewer. ${SECONDS} s measured.
 
 ${fanoutTable(rows)}
+`);
+  }
+  const costs = logCosts(chatty, fanoutRows);
+  if (costs.length > 0) {
+    sections.push(`## Serial log on vs off: what writing every port's log to disk costs
+
+\`vwc-log\` is \`vwc\` with the serial log on (the daemon's default: records gathered in memory,
+one writev per flushMs, off the event loop); the rows above, as ratios. The issue's budget for
+chatty fan-out CPU with logging on is 1.1× of logging off.
+
+${logCostTable(costs)}
 `);
   }
   if (SECTIONS.has('flood')) {

@@ -68,6 +68,14 @@ describe('benches, --quick', () => {
       expect(row(rows, 'vwc'), `${heading}: ${stdout}`).toBeDefined();
       expect(row(rows, 'websockify'), `${heading}: ${stdout}`).toBeDefined();
     }
+    // The cost of the serial log as on/off ratios, for the chatty and the fan-out rows.
+    const costs = tableRows(stdout, /^## Serial log on vs off/).map((l) => l.split('|').map((c) => c.trim()));
+    expect(
+      costs.map((cells) => cells[1]),
+      stdout,
+    ).toContain('chatty, 1 client');
+    expect(costs.some((cells) => cells[1]!.startsWith('fan-out'))).toBe(true);
+    for (const cells of costs) expect(cells[5]).toMatch(/^\d+\.\d\d×$/);
     // The paced rows: nothing lost for clients that keep up.
     for (const cells of tableRows(stdout, /^## Paced/).map((l) => l.split('|').map((c) => c.trim())))
       expect(cells[8]).toBe('0 (0.0)');
