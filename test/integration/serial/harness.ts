@@ -120,15 +120,20 @@ export class SerialServer {
   }
 }
 
-/** Waits until `check` returns a value (not undefined/null/false), polling; throws `what` at the deadline. */
+type Probe<T> = T | undefined | null | false;
+
+/**
+ * Waits until `check` (sync or async) yields a value (not undefined/null/false), polling; throws
+ * `what` at the deadline. Async checks are awaited: a pending promise is not an answer.
+ */
 export async function until<T>(
   what: string | (() => string),
-  check: () => T | undefined | null | false,
+  check: () => Probe<T> | Promise<Probe<T>>,
   timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
