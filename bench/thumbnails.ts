@@ -65,9 +65,16 @@ writeFileSync(
     thumbnails: { intervalSeconds: INTERVAL },
   }),
 );
+// VWC_BENCH_NODE_ARGS adds node flags for the daemon (e.g. '--cpu-prof').
 const daemon = spawn(
   process.execPath,
-  [path.join(ROOT, 'dist/src/cli.js'), 'serve', '--config', path.join(dir, 'config.json')],
+  [
+    ...(process.env.VWC_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    path.join(ROOT, 'dist/src/cli.js'),
+    'serve',
+    '--config',
+    path.join(dir, 'config.json'),
+  ],
   {
     stdio: ['ignore', 'ignore', 'inherit'],
   },
