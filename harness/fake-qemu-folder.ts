@@ -17,11 +17,16 @@ export interface FakeFolderOptions {
   readonly changing?: boolean;
 }
 
+/** What QEMU before 7.1 answers a screendump with `format`. */
+const FORMAT_REFUSED = "Parameter 'format' is unexpected";
+
 export interface FakeFolder {
   readonly names: readonly string[];
   /** screendump commands answered so far. */
   readonly screendumps: number;
   setChanging(changing: boolean): void;
+  /** false: answer like QEMU before 7.1, which has no `format` argument (PPM only). */
+  setPng(supported: boolean): void;
   close(): Promise<void>;
 }
 
@@ -49,7 +54,10 @@ function toPng(ppm: Buffer, width: number, height: number): Buffer {
   return pngjs.PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
 }
 
-function serveQmp(socket: net.Socket, onScreendump: (file: string, png: boolean) => void): void {
+function serveQmp(
+  socket: net.Socket,
+  onScreendump: (file: string, format: string | undefined) => void,
+): void {
   socket.write(
     `${JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 } }, capabilities: [] } })}\n`,
   );
@@ -69,10 +77,12 @@ function serveQmp(socket: net.Socket, onScreendump: (file: string, png: boolean)
       }
       if (message.execute === 'screendump' && typeof message.arguments?.filename === 'string') {
         try {
-          onScreendump(message.arguments.filename, message.arguments.format === 'png');
+          onScreendump(message.arguments.filename, message.arguments.format);
           socket.write('{"return": {}}\n');
         } catch (error) {
-          socket.write(`${JSON.stringify({ error: { class: 'GenericError', desc: String(error) } })}\n`);
+          socket.write(
+            `${JSON.stringify({ error: { class: 'GenericError', desc: error instanceof Error ? error.message : String(error) } })}\n`,
+          );
         }
       } else if (message.execute === 'query-status') {
         socket.write('{"return": {"status": "running", "running": true}}\n');
@@ -94,6 +104,7 @@ export async function startFakeQemuFolder(
   const width = options.width ?? 720;
   const height = options.height ?? 400;
   let changing = options.changing ?? true;
+  let pngSupported = true;
   let screendumps = 0;
   // A few prepared pictures: the fake's own CPU stays small (its cost is not the daemon's).
   const frames = Array.from({ length: 8 }, (_, i) => consolePpm(width, height, i));
@@ -118,10 +129,11 @@ export async function startFakeQemuFolder(
     await listen(
       net.createServer((socket) => {
         track(socket);
-        serveQmp(socket, (file, png) => {
+        serveQmp(socket, (file, format) => {
+          if (format !== undefined && !pngSupported) throw new Error(FORMAT_REFUSED);
           screendumps += 1;
           dumps += 1;
-          writeFileSync(file, (png ? pngFrames : frames)[changing ? dumps % frames.length : 0]!);
+          writeFileSync(file, (format === 'png' ? pngFrames : frames)[changing ? dumps % frames.length : 0]!);
         });
       }),
       `${name}.qmp`,
@@ -134,6 +146,9 @@ export async function startFakeQemuFolder(
     },
     setChanging(next) {
       changing = next;
+    },
+    setPng(supported) {
+      pngSupported = supported;
     },
     async close() {
       for (const socket of sockets) socket.destroy();
