@@ -8,6 +8,8 @@ import tls from 'node:tls';
 /** How the bench reaches a relay: plain TCP, or TLS trusting `ca`. */
 export interface Dial {
   readonly ca?: Buffer;
+  /** Extra upgrade request headers (e.g. the daemon's Basic authorization). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 function open(port: number, dial: Dial, onread?: net.OnReadOpts): net.Socket {
@@ -21,11 +23,12 @@ export interface RawWs {
   readonly leftover: Buffer;
 }
 
-function upgradeRequest(port: number, path: string): string {
+function upgradeRequest(port: number, path: string, dial: Dial): string {
+  const extra = Object.entries(dial.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`);
   return (
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
-    'Sec-WebSocket-Protocol: binary\r\n\r\n'
+    `Sec-WebSocket-Protocol: binary\r\n${extra.join('')}\r\n`
   );
 }
 
@@ -40,7 +43,7 @@ async function connected(socket: net.Socket): Promise<void> {
 export async function connectRawWs(port: number, path: string, dial: Dial = {}): Promise<RawWs> {
   const socket = open(port, dial);
   await connected(socket);
-  socket.write(upgradeRequest(port, path));
+  socket.write(upgradeRequest(port, path, dial));
   let head = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer): void => {
@@ -98,15 +101,19 @@ export async function connectFastReader(
   if (dial.ca) socket.on('data', feed);
   await connected(socket);
   const done = new Promise<void>((resolve) => (upgraded = resolve));
-  socket.write(upgradeRequest(port, path));
+  socket.write(upgradeRequest(port, path, dial));
   await done;
   return socket;
 }
 
 /** One binary frame, client to server (masked with key 0). */
 export function clientFrame(payload: Buffer): Buffer {
-  if (payload.length >= 126) throw new Error('bench frames are small');
-  return Buffer.concat([Buffer.of(0x82, 0x80 | payload.length, 0, 0, 0, 0), payload]);
+  if (payload.length < 126)
+    return Buffer.concat([Buffer.of(0x82, 0x80 | payload.length, 0, 0, 0, 0), payload]);
+  if (payload.length > 0xffff) throw new Error('bench frames are small');
+  const header = Buffer.of(0x82, 0x80 | 126, 0, 0, 0, 0, 0, 0);
+  header.writeUInt16BE(payload.length, 2);
+  return Buffer.concat([header, payload]);
 }
 
 /** Streams server frames and counts their payload bytes (and hands payloads out if asked). */

@@ -19,20 +19,36 @@
 // left out; flood and echo only.
 // --quick: a smoke run (64 MiB, 2 rounds, 1 echo repeat of 100 round trips, 2 s stall): it
 // proves the bench runs, its figures are not results.
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
-import { descendants, machineCpu, pin, treeCpu, treeRss } from './proc.js';
+import { descendants, pin, treeCpu, treeRss } from './proc.js';
 import { freePort } from '../harness/ports.js';
 import { selfSignedCert } from '../harness/tls.js';
+import {
+  MiB,
+  bundle,
+  floodRounds,
+  fmt,
+  forkBundled,
+  forkTs,
+  loadAverage,
+  median,
+  nextMessage,
+  owned,
+  roundRatio,
+  until,
+  websockify,
+  type FloodResult,
+  type FloodRun,
+  type Relay as AnyRelay,
+} from './relays.js';
 import { FrameReader, clientFrame, connectFastReader, connectRawWs, type Dial } from './vnc-wsclient.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const MiB = 1024 * 1024;
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -59,76 +75,17 @@ const STALL_RSS_CAP = 512 * MiB;
 const KINDS = ['flood', 'echo', 'endless'] as const;
 type Kind = (typeof KINDS)[number];
 
-interface Relay {
-  readonly name: string;
-  /** Takes part in the flood only (the C floor relays relay server → browser and nothing else). */
-  readonly floodOnly?: boolean;
-  pids(): number[];
-  endpoint(kind: Kind): { port: number; path: string };
-  stop(): void;
-}
+type Relay = AnyRelay<Kind>;
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'vwc-bench-vnc-'));
 const certs = TLS ? selfSignedCert(folder) : null;
 const DIAL: Dial = certs ? { ca: readFileSync(certs.cert) } : {};
-const children: ChildProcess[] = [];
 process.on('exit', () => {
-  for (const child of children) child.kill();
   rmSync(folder, { recursive: true, force: true });
 });
 
-function forkTs(file: string, args: string[]): ChildProcess {
-  const child = fork(path.join(here, file), args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  children.push(child);
-  return child;
-}
-
-function nextMessage<T>(child: ChildProcess, key: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (message: Record<string, unknown>): void => {
-      if (key in message) {
-        child.off('message', on);
-        resolve(message as T);
-      }
-    };
-    child.on('message', on);
-  });
-}
-
-async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
-
-// -- relays -----------------------------------------------------------------------------------
-
-/**
- * The relay runs as plain JavaScript, as the daemon does from dist/ (no tsx loader thread in
- * the measured process): bundled next to node_modules so its packages resolve.
- */
-async function bundleRelay(): Promise<string> {
-  const outfile = path.join(here, '../node_modules/.cache/vwc-bench/vnc-relay.mjs');
-  await build({
-    entryPoints: [path.join(here, 'vnc-relay.ts')],
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-  });
-  return outfile;
-}
-
 async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay> {
-  // Not this process's execArgv: the bench runs under tsx, whose loader the relay must not get.
-  // VWC_BENCH_NODE_ARGS adds node flags for the measured relays (e.g. '--cpu-prof').
-  const child = fork(script, [mode, folder, ...(certs ? [certs.cert, certs.key] : [])], {
-    stdio: 'inherit',
-    execArgv: process.env.VWC_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
-  });
-  children.push(child);
+  const child = forkBundled(script, [mode, folder, ...(certs ? [certs.cert, certs.key] : [])]);
   const { port } = await nextMessage<{ port: number }>(child, 'port');
   return {
     name: mode === 'ours' ? 'virt-webconsole' : 'plain ws+net',
@@ -140,10 +97,11 @@ async function nodeRelay(mode: 'ours' | 'plain', script: string): Promise<Relay>
 
 /** The C floor relay (bench/floor/relay.c): a process per connection, like websockify. */
 async function floorRelay(mode: 'copy' | 'splice', binary: string, port: number): Promise<Relay> {
-  const child = spawn(binary, [mode, path.join(folder, 'flood.sock'), String(port)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
+  const child = owned(
+    spawn(binary, [mode, path.join(folder, 'flood.sock'), String(port)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   await new Promise((resolve) => child.stdout.once('data', resolve));
   return {
     name: mode === 'copy' ? 'C floor (copy)' : 'C floor (splice)',
@@ -154,88 +112,7 @@ async function floorRelay(mode: 'copy' | 'splice', binary: string, port: number)
   };
 }
 
-async function websockify(): Promise<Relay> {
-  const ports = {} as Record<Kind, number>;
-  const procs: ChildProcess[] = [];
-  for (const kind of KINDS) {
-    ports[kind] = await freePort();
-    const child = spawn(
-      'websockify',
-      [
-        ...(certs ? [`--cert=${certs.cert}`, `--key=${certs.key}`, '--ssl-only'] : []),
-        `127.0.0.1:${ports[kind]}`,
-        `--unix-target=${path.join(folder, `${kind}.sock`)}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    children.push(child);
-    procs.push(child);
-  }
-  for (const kind of KINDS) {
-    await until(() => {
-      try {
-        return readFileSync('/proc/net/tcp', 'utf8').includes(
-          `:${ports[kind].toString(16).toUpperCase()} 00000000:0000 0A`,
-        );
-      } catch {
-        return false;
-      }
-    }, 10_000);
-  }
-  return {
-    name: 'websockify',
-    pids: () => procs.map((p) => p.pid!),
-    endpoint: (kind) => ({ port: ports[kind], path: '/' }),
-    stop: () => {
-      for (const p of procs) p.kill();
-    },
-  };
-}
-
 // -- measurements -----------------------------------------------------------------------------
-
-interface FloodResult {
-  readonly mibps: number;
-  /** The relay's process tree. */
-  readonly cpuPerGiB: number;
-  /** The whole machine: relay, fake server, client and kernel threads. */
-  readonly machinePerGiB: number;
-}
-
-async function flood(relay: Relay): Promise<FloodResult> {
-  const roots = relay.pids();
-  const baselineChildren = roots.flatMap(descendants).length;
-  const before = treeCpu(roots);
-  const machineBefore = machineCpu();
-  const { port, path: urlPath } = relay.endpoint('flood');
-  const start = process.hrtime.bigint();
-  const target = FLOOD + 12;
-  let done: (() => void) | null = null;
-  let fail: ((error: Error) => void) | null = null;
-  const finished = new Promise<void>((resolve, reject) => {
-    done = resolve;
-    fail = reject;
-  });
-  const reader = new FrameReader(() => {
-    if (reader.payloadBytes >= target) done?.();
-  });
-  const socket = await connectFastReader(port, urlPath, reader, undefined, DIAL);
-  socket.on('close', () => {
-    fail?.(new Error(`${relay.name}: closed at ${reader.payloadBytes} of ${target} bytes`));
-  });
-  const deadline = setTimeout(() => fail?.(new Error(`${relay.name}: flood took over 120 s`)), 120_000);
-  await finished.finally(() => {
-    clearTimeout(deadline);
-  });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const machine = machineCpu() - machineBefore;
-  socket.destroy();
-  await until(() => roots.flatMap(descendants).length <= baselineChildren, 5000);
-  await new Promise((r) => setTimeout(r, 200)); // let the last /proc tick land
-  const cpu = treeCpu(roots) - before;
-  const gib = FLOOD / 1024 ** 3;
-  return { mibps: FLOOD / MiB / seconds, cpuPerGiB: cpu / gib, machinePerGiB: machine / gib };
-}
 
 /** The RFB handshake a client sends (version, security None, ClientInit), as one frame. */
 const HANDSHAKE = clientFrame(Buffer.from('RFB 003.008\x0a\x01\x01', 'latin1'));
@@ -377,18 +254,19 @@ async function stalled(relay: Relay, upstream: ChildProcess): Promise<Record<str
 
 // -- run ----------------------------------------------------------------------------------------
 
-const fmt = (n: number, digits = 2): string => n.toFixed(digits);
-const load = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 const upstream = forkTs('vnc-upstream.ts', [folder, String(FLOOD)]);
 await nextMessage(upstream, 'ready');
-const relayScript = await bundleRelay();
-const relays = [
+const relayScript = await bundle('vnc-relay.ts');
+const relays: Relay[] = [
   await nodeRelay('ours', relayScript),
   await nodeRelay('plain', relayScript),
-  await websockify(),
+  await websockify(
+    Object.fromEntries(KINDS.map((kind) => [kind, path.join(folder, `${kind}.sock`)])) as Record<
+      Kind,
+      string
+    >,
+    certs,
+  ),
 ];
 if (!TLS) {
   const floorBinary = path.join(folder, 'floor-relay');
@@ -403,7 +281,7 @@ if (PINNED) {
   pin(upstream.pid!, '1');
   pin(process.pid, '1');
 }
-const loadStart = load();
+const loadStart = loadAverage();
 console.log(`# VNC relay bench — ${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${loadStart}`);
 console.log(
   `flood ${FLOOD / MiB} MiB in 64 KiB writes, ${ROUNDS} rounds interleaved; echo ${ECHO_ROUNDS} round trips ` +
@@ -414,25 +292,18 @@ console.log(
     '\n',
 );
 
-// Warm-up (JIT, lazy module loads, first fork), not counted.
-if (SECTIONS.has('flood')) for (const relay of relays) await flood(relay);
-const floods = new Map<string, FloodResult[]>(relays.map((r) => [r.name, []]));
-for (let round = 0; round < (SECTIONS.has('flood') ? ROUNDS : 0); round++) {
-  // Each round starts with the next relay: no relay always runs first (after the fake
-  // server's idle pause) or last.
-  for (let k = 0; k < relays.length; k++) {
-    const relay = relays[(round + k) % relays.length]!;
-    floods.get(relay.name)!.push(await flood(relay));
-  }
-}
-// The machine's speed drifts between rounds (this VM shares its host: one relay's rounds spread
-// up to 2x), so each relay is also compared with websockify and with the C floor round by
-// round: the median of those ratios is steadier than the ratio of the medians.
-const ratio = (baselineName: string, results: FloodResult[], pick: (r: FloodResult) => number): string => {
-  const baseline = floods.get(baselineName);
-  if (!baseline) return '–';
-  return fmt(median(results.map((r, round) => pick(r) / pick(baseline[round]!))));
-};
+const floodRun = (relay: Relay): FloodRun => ({
+  floodBytes: FLOOD,
+  expectBytes: FLOOD + 12, // the greeting, then the flood
+  ...relay.endpoint('flood'),
+  dial: DIAL,
+});
+const floods = SECTIONS.has('flood')
+  ? await floodRounds(relays, ROUNDS, floodRun)
+  : new Map<string, FloodResult[]>();
+// Each relay is also compared with websockify and with the C floor round by round.
+const ratio = (baselineName: string, results: FloodResult[], pick: (r: FloodResult) => number): string =>
+  roundRatio(floods, baselineName, results, pick);
 if (SECTIONS.has('flood')) {
   console.log(
     '| relay | MiB/s (median) | relay CPU s/GiB (median) | machine CPU s/GiB (median) | × websockify MiB/s | × websockify CPU s/GiB | × C floor MiB/s | × C floor CPU s/GiB | MiB/s per round | relay CPU s/GiB per round |',
@@ -498,7 +369,7 @@ for (const relay of SECTIONS.has('stall') ? fullRelays : []) {
     `| ${relay.name} | ${fmt(s.rssBeforeMiB!, 1)} | ${fmt(s.rssMaxMiB!, 1)} | ${fmt(s.serverWrittenAt2sMiB!, 1)} | ${fmt(s.serverWrittenMiB!, 1)} | ${fmt(s.seconds!, 1)} |`,
   );
 }
-console.log(`\nload average at start ${loadStart}, at end ${load()}`);
+console.log(`\nload average at start ${loadStart}, at end ${loadAverage()}`);
 for (const relay of relays) relay.stop();
 upstream.kill();
 process.exit(0);

@@ -2,10 +2,13 @@
 // fit a 2-CPU test machine. Each fake VM listens on NAME.vnc (accepts and holds connections, so
 // discovery's probe sees it running; it speaks no RFB) and NAME.qmp, which speaks enough QMP for
 // the daemon: the greeting, qmp_capabilities, query-status, and `screendump`, which writes a
-// real-size PPM (default 720x400, the guest's VGA text console) to the file asked for.
+// real-size picture (default 720x400, the guest's VGA text console) to the file asked for: a
+// PPM, or with `format: 'png'` (QEMU ≥ 7.1) a PNG, encoded once per picture beforehand (QEMU
+// compresses with libpng on every screendump; that cost is QEMU's, not the daemon's).
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import pngjs from 'pngjs';
 
 export interface FakeFolderOptions {
   readonly width?: number;
@@ -14,11 +17,16 @@ export interface FakeFolderOptions {
   readonly changing?: boolean;
 }
 
+/** What QEMU before 7.1 answers a screendump with `format`. */
+const FORMAT_REFUSED = "Parameter 'format' is unexpected";
+
 export interface FakeFolder {
   readonly names: readonly string[];
   /** screendump commands answered so far. */
   readonly screendumps: number;
   setChanging(changing: boolean): void;
+  /** false: answer like QEMU before 7.1, which has no `format` argument (PPM only). */
+  setPng(supported: boolean): void;
   close(): Promise<void>;
 }
 
@@ -39,7 +47,17 @@ export function consolePpm(width: number, height: number, frame: number): Buffer
   return Buffer.concat([header, pixels]);
 }
 
-function serveQmp(socket: net.Socket, onScreendump: (file: string) => void): void {
+/** The PPM's pixels as a PNG, as QEMU's `screendump format=png` writes one (RGB, 8 bits). */
+function toPng(ppm: Buffer, width: number, height: number): Buffer {
+  const png = new pngjs.PNG({ width, height });
+  png.data = ppm.subarray(ppm.length - width * height * 3);
+  return pngjs.PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+}
+
+function serveQmp(
+  socket: net.Socket,
+  onScreendump: (file: string, format: string | undefined) => void,
+): void {
   socket.write(
     `${JSON.stringify({ QMP: { version: { qemu: { major: 7, minor: 2, micro: 0 } }, capabilities: [] } })}\n`,
   );
@@ -51,7 +69,7 @@ function serveQmp(socket: net.Socket, onScreendump: (file: string) => void): voi
     while ((newline = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, newline);
       buffered = buffered.slice(newline + 1);
-      let message: { execute?: string; arguments?: { filename?: string } };
+      let message: { execute?: string; arguments?: { filename?: string; format?: string } };
       try {
         message = JSON.parse(line) as typeof message;
       } catch {
@@ -59,10 +77,12 @@ function serveQmp(socket: net.Socket, onScreendump: (file: string) => void): voi
       }
       if (message.execute === 'screendump' && typeof message.arguments?.filename === 'string') {
         try {
-          onScreendump(message.arguments.filename);
+          onScreendump(message.arguments.filename, message.arguments.format);
           socket.write('{"return": {}}\n');
         } catch (error) {
-          socket.write(`${JSON.stringify({ error: { class: 'GenericError', desc: String(error) } })}\n`);
+          socket.write(
+            `${JSON.stringify({ error: { class: 'GenericError', desc: error instanceof Error ? error.message : String(error) } })}\n`,
+          );
         }
       } else if (message.execute === 'query-status') {
         socket.write('{"return": {"status": "running", "running": true}}\n');
@@ -84,9 +104,11 @@ export async function startFakeQemuFolder(
   const width = options.width ?? 720;
   const height = options.height ?? 400;
   let changing = options.changing ?? true;
+  let pngSupported = true;
   let screendumps = 0;
   // A few prepared pictures: the fake's own CPU stays small (its cost is not the daemon's).
   const frames = Array.from({ length: 8 }, (_, i) => consolePpm(width, height, i));
+  const pngFrames = frames.map((frame) => toPng(frame, width, height));
   const servers: net.Server[] = [];
   const sockets = new Set<net.Socket>();
   const names = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
@@ -107,10 +129,11 @@ export async function startFakeQemuFolder(
     await listen(
       net.createServer((socket) => {
         track(socket);
-        serveQmp(socket, (file) => {
+        serveQmp(socket, (file, format) => {
+          if (format !== undefined && !pngSupported) throw new Error(FORMAT_REFUSED);
           screendumps += 1;
           dumps += 1;
-          writeFileSync(file, frames[changing ? dumps % frames.length : 0]!);
+          writeFileSync(file, (format === 'png' ? pngFrames : frames)[changing ? dumps % frames.length : 0]!);
         });
       }),
       `${name}.qmp`,
@@ -123,6 +146,9 @@ export async function startFakeQemuFolder(
     },
     setChanging(next) {
       changing = next;
+    },
+    setPng(supported) {
+      pngSupported = supported;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -13,6 +13,24 @@ const MAGIC = 0x51444552;
 /** AUTH_SELECTION | AUTH_SPICE | MINI_HEADER. */
 const CLIENT_CAPS = (1 << 0) | (1 << 1) | (1 << 3);
 
+/** A client's SpiceLinkHeader + SpiceLinkMess for one channel, with the caps this client speaks. */
+export function linkMessage(channelType: number, channelId = 0, connectionId = 0): Buffer {
+  const body = Buffer.alloc(18 + 4);
+  body.writeUInt32LE(connectionId, 0);
+  body[4] = channelType;
+  body[5] = channelId;
+  body.writeUInt32LE(1, 6); // one common caps word
+  body.writeUInt32LE(0, 10); // no channel caps
+  body.writeUInt32LE(18, 14); // caps right after the fixed part
+  body.writeUInt32LE(CLIENT_CAPS, 18);
+  const header = Buffer.alloc(16);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(2, 4);
+  header.writeUInt32LE(2, 8);
+  header.writeUInt32LE(body.length, 12);
+  return Buffer.concat([header, body]);
+}
+
 export interface SpiceMessage {
   readonly type: number;
   readonly data: Buffer;
@@ -112,20 +130,9 @@ export class SpiceTestChannel {
   }
 
   private sendLink(): void {
-    const body = Buffer.alloc(18 + 4);
-    body.writeUInt32LE(this.options.connectionId ?? 0, 0);
-    body[4] = this.options.channelType;
-    body[5] = this.options.channelId ?? 0;
-    body.writeUInt32LE(1, 6); // one common caps word
-    body.writeUInt32LE(0, 10); // no channel caps
-    body.writeUInt32LE(18, 14); // caps right after the fixed part
-    body.writeUInt32LE(CLIENT_CAPS, 18);
-    const header = Buffer.alloc(16);
-    header.writeUInt32LE(MAGIC, 0);
-    header.writeUInt32LE(2, 4);
-    header.writeUInt32LE(2, 8);
-    header.writeUInt32LE(body.length, 12);
-    this.transport.send(Buffer.concat([header, body]));
+    this.transport.send(
+      linkMessage(this.options.channelType, this.options.channelId ?? 0, this.options.connectionId ?? 0),
+    );
   }
 
   private receive(data: Buffer): void {

@@ -1,7 +1,10 @@
-// Takes one screenshot of a VM through libvirt or QEMU: `virsh screenshot` for libvirt domains,
-// QMP `screendump` for socket-folder VMs with a NAME.qmp socket. Both write a file, so each
-// capture gets a fresh name in a private (0700) folder of the daemon's; the file is read and
-// removed at once, and the folder goes on stop().
+// Takes one screenshot of a VM through libvirt or QEMU: `virsh screenshot` for libvirt domains
+// (a PPM), QMP `screendump` for socket-folder VMs with a NAME.qmp socket, asking QEMU for a PNG
+// (`format: 'png'`, QEMU ≥ 7.1): QEMU compresses, so the daemon reads and hashes a few KiB
+// instead of a ~1 MiB PPM, and a small PNG needs no conversion at all (convert.ts). A QEMU that
+// refuses the argument (older than 7.1) gets PPM requests from then on. Both write a file, so
+// each capture gets a fresh name in a private (0700) folder of the daemon's; the file is read
+// and removed at once, and the folder goes on stop().
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -36,9 +39,14 @@ export function canCaptureScreen(vm: Pick<Vm, 'source' | 'graphics' | 'vnc' | 'q
   return Boolean(vm.qmp) && vm.vnc !== null;
 }
 
+/** QEMU before 7.1 answers a screendump with `format` like this ("Parameter 'format' is unexpected"). */
+const FORMAT_REFUSED = /'format'/;
+
 export function createScreenCapturer(deps: CaptureDeps): ScreenCapturer {
   const qmp = deps.qmp ?? qmpCommand;
   const timeoutMs = deps.timeoutMs ?? 10_000;
+  /** QMP sockets whose QEMU refused `format: 'png'` (bounded by the VMs seen). */
+  const ppmOnly = new Set<string>();
   let folder: string | null = null;
   let counter = 0;
   let stopped = false;
@@ -48,7 +56,7 @@ export function createScreenCapturer(deps: CaptureDeps): ScreenCapturer {
     if (stopped) throw new VwcError('VWC_ERR_SHUTTING_DOWN', 'the daemon is stopping');
     folder ??= mkdtempSync(path.join(deps.tmpRoot ?? os.tmpdir(), 'vwc-thumbs-'));
     counter += 1;
-    return path.join(folder, `${counter}.ppm`);
+    return path.join(folder, `${counter}.img`);
   };
 
   async function viaVirsh(vm: Vm, file: string): Promise<void> {
@@ -62,10 +70,25 @@ export function createScreenCapturer(deps: CaptureDeps): ScreenCapturer {
     }
   }
 
+  async function screendump(socket: string, file: string): Promise<void> {
+    const options = { timeoutMs, ...deps.qmpOptions };
+    if (ppmOnly.has(socket)) {
+      await qmp(socket, 'screendump', { filename: file }, options);
+      return;
+    }
+    try {
+      await qmp(socket, 'screendump', { filename: file, format: 'png' }, options);
+    } catch (error) {
+      if (!(error instanceof QmpCommandError && FORMAT_REFUSED.test(error.desc))) throw error;
+      ppmOnly.add(socket);
+      await qmp(socket, 'screendump', { filename: file }, options);
+    }
+  }
+
   async function viaQmp(vm: Vm, file: string): Promise<void> {
     if (!vm.qmp) throw new VwcError('VWC_ERR_THUMBNAIL_UNAVAILABLE', 'this VM has no QMP socket');
     try {
-      await qmp(vm.qmp, 'screendump', { filename: file }, { timeoutMs, ...deps.qmpOptions });
+      await screendump(vm.qmp, file);
     } catch (error) {
       if (error instanceof QmpCommandError) {
         throw new VwcError('VWC_ERR_THUMBNAIL_FAILED', error.desc, { cause: error });

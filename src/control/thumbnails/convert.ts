@@ -1,5 +1,6 @@
 // A captured screen (PPM from QEMU, or PNG where libvirt hands one over) → a small PNG for the
-// list page. Pure CPU work: decode, box-filter down to the thumbnail width, encode with pngjs.
+// list page. Pure CPU work: decode, box-filter down to the thumbnail width, encode with pngjs;
+// except that a PNG capture already small in bytes goes out as it is (see PASS_THROUGH_BYTES).
 import pngjs from 'pngjs';
 import { VwcError } from '../../errors/index.js';
 import { parsePpm, type RgbImage } from './ppm.js';
@@ -90,7 +91,28 @@ export function encodePng(image: RgbImage): Buffer {
   });
 }
 
-/** A capture (PPM or PNG bytes) → a PNG at most `width` pixels wide. */
+/**
+ * A PNG capture this small (QEMU's PNG of a text console or a quiet desktop: a few KiB to a few
+ * tens) is sent as QEMU wrote it: decoding, scaling and encoding it again would cost the daemon
+ * more CPU than the bytes it saves, and the page draws every thumbnail 160 pixels wide anyway.
+ * A larger one (a busy high-resolution desktop) is scaled down to the thumbnail width.
+ */
+export const PASS_THROUGH_BYTES = 64 * 1024;
+
+const MAX_SIDE = 16_384;
+
+/** Whether `capture` is a PNG (with a sane IHDR first, as the format requires) that goes to browsers unchanged. */
+export function passesThrough(capture: Buffer): boolean {
+  if (capture.length > PASS_THROUGH_BYTES || capture.length < 33) return false;
+  if (!capture.subarray(0, 8).equals(PNG_MAGIC)) return false;
+  if (capture.readUInt32BE(8) !== 13 || capture.toString('latin1', 12, 16) !== 'IHDR') return false;
+  const width = capture.readUInt32BE(16);
+  const height = capture.readUInt32BE(20);
+  return width > 0 && height > 0 && width <= MAX_SIDE && height <= MAX_SIDE;
+}
+
+/** A capture (PPM or PNG bytes) → a PNG at most `width` pixels wide, or the small PNG itself. */
 export function toThumbnail(capture: Buffer, width: number): Buffer {
+  if (passesThrough(capture)) return capture;
   return encodePng(downscale(decodeCapture(capture), width));
 }

@@ -78,7 +78,8 @@ export function createThumbnailService(deps: ThumbnailServiceDeps): ThumbnailSer
     if (last && entry.rawDigest === rawDigest) return { ...last, capturedAt: now() };
     const png = deps.convert(raw);
     entry.rawDigest = rawDigest;
-    const etag = `"${createHash('sha1').update(png).digest('base64url')}"`;
+    // A capture sent as it is (a small PNG) already has its digest.
+    const etag = `"${png === raw ? rawDigest : createHash('sha1').update(png).digest('base64url')}"`;
     return { png, etag, capturedAt: now() };
   }
 

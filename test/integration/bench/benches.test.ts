@@ -101,6 +101,19 @@ describe('benches, --quick', () => {
     expect(row(flood, 'C floor (copy)')).toBeUndefined();
   }, 300_000);
 
+  it('bench:spice prints the display flood table: the daemon and websockify, ratios to websockify', async () => {
+    const { code, stdout, stderr } = await runBench('spice');
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('FAKE SPICE server');
+    const flood = tableRows(stdout, /^# SPICE relay bench/);
+    expect(flood, stdout).toHaveLength(2);
+    const ours = row(flood, 'virt-webconsole');
+    expect(ours, stdout).toBeDefined();
+    expect(row(flood, 'websockify'), stdout).toBeDefined();
+    // Every figure and ratio is a number (each flood went through).
+    for (const cell of ours!.slice(1, 6)) expect(Number.isFinite(Number(cell)), stdout).toBe(true);
+  }, 300_000);
+
   it('bench:discovery prints the registry build and the start/stop latency tables', async () => {
     const { code, stdout, stderr } = await runBench('discovery');
     expect(code, stderr).toBe(0);

@@ -3,14 +3,21 @@
 // from a bad capture).
 import pngjs from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import {
+  createScreenCapturer,
   createThumbnailService,
   decodeCapture,
   downscale,
+  encodePng,
   parsePpm,
+  PASS_THROUGH_BYTES,
+  passesThrough,
   serialTailLines,
   toThumbnail,
 } from '../../../src/control/thumbnails/index.js';
+import { QmpCommandError } from '../../../src/control/qmp.js';
+import type { VirshRunner } from '../../../src/discovery/virsh.js';
 import type { Vm } from '../../../src/discovery/types.js';
 import { isVwcError } from '../../../src/errors/index.js';
 
@@ -78,6 +85,85 @@ describe('conversion', () => {
     const again = decodeCapture(png);
     expect([again.width, again.height]).toEqual([320, 240]);
     failsWith(() => toThumbnail(Buffer.concat([png.subarray(0, 8), Buffer.from('junk')]), 320), /PNG/);
+  });
+});
+
+describe('PNG captures (QMP screendump format=png)', () => {
+  it('sends a small PNG as it is, and scales down a large or unreadable one', () => {
+    const small = encodePng(parsePpm(ppm(720, 400, (x, y) => (((x >> 3) + (y >> 4)) % 2 ? 200 : 0))));
+    expect(small.length).toBeLessThanOrEqual(PASS_THROUGH_BYTES);
+    expect(passesThrough(small)).toBe(true);
+    expect(toThumbnail(small, 320)).toBe(small);
+    // Noise does not compress: over the limit, so decoded and scaled to the width.
+    const noisy = encodePng(parsePpm(ppm(400, 300, (x, y) => (x * 7919 + y * 104729) % 251)));
+    expect(noisy.length).toBeGreaterThan(PASS_THROUGH_BYTES);
+    expect(pngjs.PNG.sync.read(toThumbnail(noisy, 320)).width).toBe(320);
+    // The PNG signature without a proper IHDR is not passed on.
+    const junk = Buffer.concat([small.subarray(0, 8), Buffer.alloc(40)]);
+    expect(passesThrough(junk)).toBe(false);
+    failsWith(() => toThumbnail(junk, 320), /PNG/);
+  });
+
+  const vm = { name: 'web1', source: 'socket-folder', qmp: '/run/x/web1.qmp' } as unknown as Vm;
+  const virsh = {} as VirshRunner;
+
+  it('asks QEMU for a PNG and returns the file it wrote', async () => {
+    const asked: Record<string, unknown>[] = [];
+    const capturer = createScreenCapturer({
+      virsh,
+      qmp: (_socket, _command, args) => {
+        asked.push(args!);
+        writeFileSync(String(args!.filename), 'png bytes');
+        return Promise.resolve({});
+      },
+    });
+    try {
+      expect((await capturer.capture(vm)).toString()).toBe('png bytes');
+      expect(asked).toEqual([{ filename: expect.any(String) as string, format: 'png' }]);
+    } finally {
+      capturer.stop();
+    }
+  });
+
+  it("falls back to PPM for a QEMU that refuses 'format' (before 7.1), and remembers it", async () => {
+    const asked: Record<string, unknown>[] = [];
+    const capturer = createScreenCapturer({
+      virsh,
+      qmp: (_socket, _command, args) => {
+        asked.push(args!);
+        if ('format' in args!)
+          return Promise.reject(new QmpCommandError('GenericError', "Parameter 'format' is unexpected"));
+        writeFileSync(String(args!.filename), 'ppm bytes');
+        return Promise.resolve({});
+      },
+    });
+    try {
+      expect((await capturer.capture(vm)).toString()).toBe('ppm bytes');
+      expect((await capturer.capture(vm)).toString()).toBe('ppm bytes');
+      expect(asked.map((a) => a.format ?? 'ppm')).toEqual(['png', 'ppm', 'ppm']);
+    } finally {
+      capturer.stop();
+    }
+  });
+
+  it('does not take another screendump error for an old QEMU', async () => {
+    let calls = 0;
+    const capturer = createScreenCapturer({
+      virsh,
+      qmp: () => {
+        calls += 1;
+        return Promise.reject(new QmpCommandError('GenericError', 'no surface'));
+      },
+    });
+    try {
+      await expect(capturer.capture(vm)).rejects.toMatchObject({
+        code: 'VWC_ERR_THUMBNAIL_FAILED',
+        message: 'no surface',
+      });
+      expect(calls).toBe(1);
+    } finally {
+      capturer.stop();
+    }
   });
 });
 
