@@ -2,7 +2,7 @@
 // per-host Bearer tokens. Read once at start; a wrong file stops the start with a message that
 // names it and says how to fix it.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VwcError } from '../errors/index.js';
 
@@ -67,12 +67,16 @@ export const PUBLIC_KEY_NAME = 'fleet-entry.pub';
  */
 export function writeKeyPair(dir: string): { privateKeyFile: string; publicKeyFile: string } {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const privateKeyFile = path.join(dir, PRIVATE_KEY_NAME);
+  const publicKeyFile = path.join(dir, PUBLIC_KEY_NAME);
+  for (const file of [privateKeyFile, publicKeyFile]) {
+    if (existsSync(file))
+      throw new VwcError('VWC_ERR_BAD_REQUEST', `${file} exists; move it away first (keys are never overwritten)`);
+  }
   const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const privateKeyFile = path.join(dir, PRIVATE_KEY_NAME);
-  const publicKeyFile = path.join(dir, PUBLIC_KEY_NAME);
   for (const [file, text, mode] of [
     [privateKeyFile, privateKey, 0o600],
     [publicKeyFile, publicKey, 0o644],
