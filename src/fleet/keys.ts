@@ -71,7 +71,10 @@ export function writeKeyPair(dir: string): { privateKeyFile: string; publicKeyFi
   const publicKeyFile = path.join(dir, PUBLIC_KEY_NAME);
   for (const file of [privateKeyFile, publicKeyFile]) {
     if (existsSync(file))
-      throw new VwcError('VWC_ERR_BAD_REQUEST', `${file} exists; move it away first (keys are never overwritten)`);
+      throw new VwcError(
+        'VWC_ERR_BAD_REQUEST',
+        `${file} exists; move it away first (keys are never overwritten)`,
+      );
   }
   const { privateKey, publicKey } = generateKeyPairSync('ed25519', {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
