@@ -5,7 +5,9 @@ import type { ConsoleHub } from '../bridge/types.js';
 import { configWarnings, packageVersion, type Config } from '../config/index.js';
 import type { PowerControl } from '../control/index.js';
 import type { ThumbnailService } from '../control/thumbnails/index.js';
+import { createFleet, entrySecrets, readPrivateKey, type Fleet } from '../fleet/index.js';
 import { createMetrics, type DaemonMetrics } from '../metrics/index.js';
+import { Registry } from '../discovery/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import {
   createAccessPolicy,
@@ -109,8 +111,15 @@ export async function startDaemon(
   createFirstUser(config, logger, announce);
   for (const warning of configWarnings(config)) logger.warn(warning);
   // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
-  const users = new UserStore(config.usersFile, config.defaultRole);
-  const discovery = parts.createDiscovery(config, logger.child({ part: 'discovery' }));
+  // Entries of a fleet key their credential stamps alike, so their login sessions hold at each.
+  const stamps = config.fleet.entry
+    ? entrySecrets(readPrivateKey(config.fleet.entry.privateKeyFile)).stamps
+    : undefined;
+  const users = new UserStore(config.usersFile, config.defaultRole, undefined, stamps);
+  // An entry lists its hosts' VMs only (src/fleet): no discovery of its own, so it needs no libvirt.
+  const discovery: Discovery = config.fleet.entry
+    ? { registry: new Registry({ logger }), start: () => undefined, stop: () => undefined }
+    : parts.createDiscovery(config, logger.child({ part: 'discovery' }));
   const version = packageVersion();
   const metrics = config.metrics.enabled
     ? createMetrics({ maxDomainLabels: config.metrics.maxDomainLabels, version })
@@ -132,6 +141,7 @@ export async function startDaemon(
   let built: WebServer | null = null;
   let ssh: SshServer | null = null;
   let sshAddress: string | null = null;
+  let fleet: Fleet | null = null;
   try {
     await discovery.start();
     hub = parts.createHub(
@@ -156,6 +166,12 @@ export async function startDaemon(
     unobserve = metrics?.observe(discovery.registry, hub) ?? null;
     // The front doors get the hub with every attach counted.
     const served = metrics ? metrics.instrumentHub(hub) : hub;
+    // Reads the fleet's keys and tokens: an unusable one stops the start with its path.
+    fleet = createFleet(config, {
+      registry: discovery.registry,
+      hub: served,
+      logger: logger.child({ part: 'fleet' }),
+    });
     // Throws on unusable TLS files (readable, but not a certificate and key).
     web = createWebServer({
       config,
@@ -176,15 +192,18 @@ export async function startDaemon(
           }
         : {}),
       ...(metrics ? metricsRoutes(metrics, config.metrics) : {}),
+      ...(fleet.http ? { fleet: fleet.http } : {}),
     });
     built = web;
     url = await web.listen();
+    fleet.start();
     ssh = createSsh(config, { registry: discovery.registry, hub: served, users, limiter }, logger);
     sshAddress = (await ssh?.listen()) ?? null;
     if (sshAddress !== null) logger.info({ part: 'ssh', address: sshAddress }, 'ssh listening');
   } catch (error) {
     // Whatever started must not outlive a failed start (the `virsh event` child, serial sources).
     for (const step of [
+      () => fleet?.stop(),
       () => ssh?.shutdown(SHUTDOWN_REASON),
       () => built?.shutdown(SHUTDOWN_REASON),
       () => hub?.stop(SHUTDOWN_REASON),
@@ -204,6 +223,7 @@ export async function startDaemon(
   }
   const started = hub;
   const startedSsh = ssh;
+  const startedFleet = fleet;
   logger.info({ url, configFile: config.configFile, tls: config.tls !== null }, 'listening');
 
   let stopping: Promise<void> | null = null;
@@ -212,6 +232,12 @@ export async function startDaemon(
       logger.info({ reason }, 'shutting down');
       // Each step runs even when the one before failed: sources must be released regardless.
       const steps: [string, () => Promise<void> | void][] = [
+        [
+          'fleet',
+          () => {
+            startedFleet.stop();
+          },
+        ],
         ['http', () => web.shutdown(reason)],
         // Sessions are told why and closed before the hub lets go of the serial sources.
         ['ssh', () => startedSsh?.shutdown(reason)],
