@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.js';
 import { createLogger } from '../http/index.js';
 import { runCheckConfig } from './check-config.js';
 import { SHUTDOWN_REASON, startDaemon, type DaemonParts } from './daemon.js';
+import { runFleet } from './fleet.js';
 import { runPasswd } from './passwd.js';
 import { runSshFingerprint } from './ssh-fingerprint.js';
 import { fail, fullUsage, isCommand, parseCommand, UsageError, type CommandIo } from './usage.js';
@@ -36,6 +37,8 @@ export async function runCli(argv: readonly string[], io: CommandIo, deps: Serve
       return runCheckConfig(rest, io);
     case 'ssh-fingerprint':
       return runSshFingerprint(rest, io);
+    case 'fleet':
+      return runFleet(rest, io);
     case 'help':
       return runHelp(rest, io);
     case 'version':

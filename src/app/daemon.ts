@@ -5,6 +5,7 @@ import type { ConsoleHub } from '../bridge/types.js';
 import { configWarnings, packageVersion, type Config } from '../config/index.js';
 import type { PowerControl } from '../control/index.js';
 import type { ThumbnailService } from '../control/thumbnails/index.js';
+import { createFleet, type Fleet } from '../fleet/index.js';
 import { createMetrics, type DaemonMetrics } from '../metrics/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import {
@@ -132,6 +133,7 @@ export async function startDaemon(
   let built: WebServer | null = null;
   let ssh: SshServer | null = null;
   let sshAddress: string | null = null;
+  let fleet: Fleet | null = null;
   try {
     await discovery.start();
     hub = parts.createHub(
@@ -156,6 +158,12 @@ export async function startDaemon(
     unobserve = metrics?.observe(discovery.registry, hub) ?? null;
     // The front doors get the hub with every attach counted.
     const served = metrics ? metrics.instrumentHub(hub) : hub;
+    // Reads the fleet's keys and tokens: an unusable one stops the start with its path.
+    fleet = createFleet(config, {
+      registry: discovery.registry,
+      hub: served,
+      logger: logger.child({ part: 'fleet' }),
+    });
     // Throws on unusable TLS files (readable, but not a certificate and key).
     web = createWebServer({
       config,
@@ -176,15 +184,18 @@ export async function startDaemon(
           }
         : {}),
       ...(metrics ? metricsRoutes(metrics, config.metrics) : {}),
+      ...(fleet.http ? { fleet: fleet.http } : {}),
     });
     built = web;
     url = await web.listen();
+    fleet.start();
     ssh = createSsh(config, { registry: discovery.registry, hub: served, users, limiter }, logger);
     sshAddress = (await ssh?.listen()) ?? null;
     if (sshAddress !== null) logger.info({ part: 'ssh', address: sshAddress }, 'ssh listening');
   } catch (error) {
     // Whatever started must not outlive a failed start (the `virsh event` child, serial sources).
     for (const step of [
+      () => fleet?.stop(),
       () => ssh?.shutdown(SHUTDOWN_REASON),
       () => built?.shutdown(SHUTDOWN_REASON),
       () => hub?.stop(SHUTDOWN_REASON),
@@ -204,6 +215,7 @@ export async function startDaemon(
   }
   const started = hub;
   const startedSsh = ssh;
+  const startedFleet = fleet;
   logger.info({ url, configFile: config.configFile, tls: config.tls !== null }, 'listening');
 
   let stopping: Promise<void> | null = null;
@@ -212,6 +224,12 @@ export async function startDaemon(
       logger.info({ reason }, 'shutting down');
       // Each step runs even when the one before failed: sources must be released regardless.
       const steps: [string, () => Promise<void> | void][] = [
+        [
+          'fleet',
+          () => {
+            startedFleet.stop();
+          },
+        ],
         ['http', () => web.shutdown(reason)],
         // Sessions are told why and closed before the hub lets go of the serial sources.
         ['ssh', () => startedSsh?.shutdown(reason)],

@@ -115,6 +115,21 @@ export const COMMANDS = {
     },
     operands: [0, 0],
   },
+  fleet: {
+    synopsis: 'fleet keygen <dir> | fleet nginx-config <config> [--listen ADDR]',
+    listed: 'fleet keygen|nginx-config',
+    summary: "make a fleet's key pair, or print an entry's nginx site",
+    about:
+      'keygen <dir>: writes a new Ed25519 key pair for fleet tickets: <dir>/fleet-entry.key (0600, for\n' +
+      'every entry: fleet.entry.privateKeyFile) and <dir>/fleet-entry.pub (for every host:\n' +
+      'fleet.host.entryPublicKeyFiles). Existing files are never overwritten.\n' +
+      'nginx-config <config>: prints the nginx site for the entry whose config file is <config>: / to\n' +
+      'the entry, /h/<host>/ to each host whose browserUrl is such a path (docs/fleet.md).',
+    flags: {
+      listen: { arg: 'ADDR', help: "nginx-config: the site's listen parameters (default 80)" },
+    },
+    operands: [2, 2],
+  },
   help: {
     synopsis: 'help [command]',
     listed: 'help [command]',

@@ -3,6 +3,10 @@
 export type {
   Config,
   DiscoveryMode,
+  FleetConfig,
+  FleetEntryConfig,
+  FleetEntryHostConfig,
+  FleetHostConfig,
   ListenAddress,
   LogLevel,
   MetricsConfig,

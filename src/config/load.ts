@@ -19,6 +19,7 @@ import type {
 } from './types.js';
 // The serial defaults live with the multiplexer that they tune; the config only validates them.
 import { DEFAULT_SERIAL_OPTIONS as SERIAL } from '../bridge/serial/options.js';
+import { parseFleet } from './fleet.js';
 import { packageRoot } from './package.js';
 import { configError, int, isRecord, oneOf, rejectUnknownKeys, str, strList } from './validate.js';
 
@@ -272,6 +273,7 @@ const TOP_KEYS = [
   'metrics',
   'serialLog',
   'thumbnails',
+  'fleet',
 ] as const;
 
 const INPUT_LOCKS: readonly VncInputLock[] = ['exclusive', 'shared'];
@@ -388,6 +390,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     metrics: parseMetrics(raw),
     serialLog: parseSerialLog(raw),
     thumbnails: parseThumbnails(raw),
+    fleet: parseFleet(raw.fleet),
     configFile,
   };
 }

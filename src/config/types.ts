@@ -82,6 +82,43 @@ export interface SessionsConfig {
   readonly maxPerUser: number;
 }
 
+/** Host side of a fleet (src/fleet, docs/fleet.md): accepts the entry's tickets, serves its list to entries. */
+export interface FleetHostConfig {
+  /** This host's name in the fleet; tickets name it and are refused on any other host. */
+  readonly name: string;
+  /** The entries' Ed25519 public keys (PEM); a ticket signed by any of them is accepted (key rotation). */
+  readonly entryPublicKeyFiles: readonly string[];
+  /** The Bearer token entries present on GET /api/fleet/*; one line, at least 16 characters. */
+  readonly entryTokenFile: string;
+}
+
+/** One host as an entry sees it. */
+export interface FleetEntryHostConfig {
+  readonly name: string;
+  /** How the entry reaches the host's API: http(s)://host[:port], no path. */
+  readonly url: string;
+  /** How a browser reaches the host: a path on the entry's site (`/h/h1`, via nginx) or an http(s) URL. */
+  readonly browserUrl: string;
+  /** The host's fleet token (its entryTokenFile). */
+  readonly tokenFile: string;
+  /** CA certificate (PEM) the host's TLS certificate is checked against; null = the system's. */
+  readonly caFile: string | null;
+}
+
+/** Entry side of a fleet: logs users in, aggregates the hosts' lists, signs console tickets. */
+export interface FleetEntryConfig {
+  /** The Ed25519 private key (PEM) tickets are signed with; every entry of a fleet has the same. */
+  readonly privateKeyFile: string;
+  readonly hosts: readonly FleetEntryHostConfig[];
+  /** Lifetime of a fleet ticket (at most 30 s). */
+  readonly ticketTtlSeconds: number;
+}
+
+export interface FleetConfig {
+  readonly host: FleetHostConfig | null;
+  readonly entry: FleetEntryConfig | null;
+}
+
 export interface Config {
   readonly listen: ListenAddress;
   readonly tls: { readonly cert: string; readonly key: string } | null;
@@ -133,6 +170,8 @@ export interface Config {
   readonly metrics: MetricsConfig;
   readonly serialLog: SerialLogConfig;
   readonly thumbnails: ThumbnailsConfig;
+  /** Fleet roles (docs/fleet.md); both null on a standalone host. */
+  readonly fleet: FleetConfig;
   /** The file that was read, or null when none existed at the default path. */
   readonly configFile: string | null;
 }

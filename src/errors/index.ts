@@ -198,6 +198,30 @@ export const ERRORS = {
     summary:
       'Capturing or converting the screen failed (libvirt/QEMU refused, or the image was unreadable); nothing was cached.',
   },
+  // -- fleet (src/fleet): entries, hosts, tickets
+  VWC_ERR_FLEET_TICKET_INVALID: {
+    http: 401,
+    ws: 1008,
+    summary:
+      'The fleet ticket is forged, signed by an unknown key, expired, already used, or for another host, domain or console; the page asks the entry for a new one.',
+  },
+  VWC_ERR_FLEET_TOKEN: {
+    http: 401,
+    ws: 1008,
+    summary:
+      "A host's fleet API (/api/fleet/domains, /api/fleet/events) was called without its Bearer token (users' passwords and cookies are refused there).",
+  },
+  VWC_ERR_FLEET_HOST_UNKNOWN: {
+    http: 404,
+    ws: 4500,
+    summary: 'The entry knows no host of that name (fleet.entry.hosts).',
+  },
+  VWC_ERR_FLEET_HOST_UNREACHABLE: {
+    http: 503,
+    ws: 4501,
+    summary:
+      "The entry has lost its link to the host; it reconnects by itself, and the host's VMs are greyed meanwhile.",
+  },
   // -- http (src/http, src/config)
   VWC_ERR_AUTH_REQUIRED: {
     http: 401,

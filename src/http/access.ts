@@ -8,7 +8,7 @@ export interface Principal {
   readonly user: string;
   readonly role: Role;
   /** How the request was authenticated, for logs. */
-  readonly via: 'basic' | 'session' | 'ticket' | 'ssh';
+  readonly via: 'basic' | 'session' | 'ticket' | 'ssh' | 'fleet';
   canSee(domain: string): boolean;
 }
 

@@ -1,7 +1,7 @@
 // Builds the express app and the upgrade handler without listening: tests mount them on a
 // server on port 0, the daemon on the configured address.
 import type { ServerResponse } from 'node:http';
-import express, { type ErrorRequestHandler, type Express, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ConsoleHub } from '../bridge/types.js';
 import type { PowerAction, PowerControl } from '../control/index.js';
@@ -24,7 +24,7 @@ import { eventsHandler } from './routes/events.js';
 import { loginRouter } from './routes/login.js';
 import { pagesRouter } from './routes/pages.js';
 import { thumbnailHandler, type ThumbnailRouteDeps } from './routes/thumbnail.js';
-import { UpgradeHandler } from './upgrade.js';
+import { UpgradeHandler, type FleetTicketCheck } from './upgrade.js';
 
 export type HttpConfig = Pick<
   Config,
@@ -37,6 +37,24 @@ export type HttpConfig = Pick<
   | 'sessions'
   | 'webDir'
 >;
+
+/** What the fleet's routes get from the app (src/fleet). */
+export interface FleetHttpContext {
+  /** Open SSE streams, so shutdown ends the fleet's too. */
+  readonly streams: Set<Response>;
+  readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+}
+
+/** The fleet's hooks (src/fleet, docs/fleet.md); absent on a standalone host. */
+export interface FleetHttp {
+  /** Before login: a host's API for entries, behind its own Bearer token. */
+  readonly beforeAuth?: (ctx: FleetHttpContext) => RequestHandler;
+  /** After login and the Origin check, ahead of the daemon's own API: an entry's routes. */
+  readonly afterAuth?: (ctx: FleetHttpContext) => RequestHandler;
+  /** A host's check of an entry's ticket on a WebSocket upgrade. */
+  readonly upgradeTicket?: FleetTicketCheck;
+}
 
 export interface HttpDeps {
   readonly config: HttpConfig;
@@ -66,6 +84,8 @@ export interface HttpDeps {
   readonly metrics?: MetricsEndpoint;
   /** The daemon's version for /api/version and /healthz; default `unknown`. */
   readonly version?: string;
+  /** Fleet roles (src/fleet): a host's API and ticket check, an entry's routes. */
+  readonly fleet?: FleetHttp;
 }
 
 export interface HttpApp {
@@ -119,8 +139,12 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     allowedOrigins: config.allowedOrigins,
     logger,
     ...(deps.pingIntervalMs === undefined ? {} : { pingIntervalMs: deps.pingIntervalMs }),
+    ...(deps.fleet?.upgradeTicket ? { fleetTicket: deps.fleet.upgradeTicket } : {}),
   });
   const streams = new Set<Response>();
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const maxBufferedBytes = deps.eventsMaxBufferedBytes ?? 1024 * 1024;
+  const fleetContext: FleetHttpContext = { streams, heartbeatMs, maxBufferedBytes };
   let shuttingDown = false;
 
   const app = express();
@@ -141,6 +165,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
   });
   // Prometheus scrapes with a bearer token or from loopback, not with a user's Basic login.
   if (deps.metrics) app.get('/metrics', metricsHandler(deps.metrics));
+  if (deps.fleet?.beforeAuth) app.use(deps.fleet.beforeAuth(fleetContext));
   app.use(
     loginRouter({
       auth,
@@ -168,16 +193,8 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     }
     next();
   });
-  app.get(
-    '/api/events',
-    eventsHandler({
-      registry,
-      hub,
-      heartbeatMs: deps.heartbeatMs ?? 15_000,
-      maxBufferedBytes: deps.eventsMaxBufferedBytes ?? 1024 * 1024,
-      streams,
-    }),
-  );
+  if (deps.fleet?.afterAuth) app.use(deps.fleet.afterAuth(fleetContext));
+  app.get('/api/events', eventsHandler({ registry, hub, heartbeatMs, maxBufferedBytes, streams }));
   app.get(
     '/api/domains/:name/thumbnail',
     deps.thumbnails

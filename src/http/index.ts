@@ -1,6 +1,15 @@
 // The HTTP layer: one port for pages, JSON API, server-sent events and console WebSockets,
 // behind Basic auth (or console tickets on upgrades), ACL, Origin checks and rate limiting.
-export { createHttpApp, type HttpApp, type HttpConfig, type HttpDeps } from './app.js';
+export {
+  createHttpApp,
+  type FleetHttp,
+  type FleetHttpContext,
+  type HttpApp,
+  type HttpConfig,
+  type HttpDeps,
+} from './app.js';
+export type { FleetTicketCheck } from './upgrade.js';
+export type { AuthOutcome, AuthLocals } from './auth/authenticate.js';
 export { createWebServer, type WebServer, type WebServerDeps } from './server.js';
 export { UserStore, type AuthenticatedUser } from './auth/users.js';
 export {

@@ -14,7 +14,13 @@ export function toVwcError(error: unknown): VwcError {
  * 401s that must not carry a Basic challenge: they answer a browser that logs in with the form,
  * and a challenge would make the browser pop up its own password prompt over the page.
  */
-const NO_CHALLENGE = new Set<string>(['VWC_ERR_LOGIN_FAILED', 'VWC_ERR_SESSION_EXPIRED']);
+const NO_CHALLENGE = new Set<string>([
+  'VWC_ERR_LOGIN_FAILED',
+  'VWC_ERR_SESSION_EXPIRED',
+  // Fleet callers are entries and pages holding a ticket: a password would not help.
+  'VWC_ERR_FLEET_TOKEN',
+  'VWC_ERR_FLEET_TICKET_INVALID',
+]);
 
 /** Headers that go with an error: a Basic challenge on 401, Retry-After on 429. */
 export function errorHeaders(error: VwcError, retryAfter?: number): Record<string, string> {

@@ -11,11 +11,17 @@ import type { ConsoleHub, ConsoleSession, SerialAttachOptions, SpiceAttachOption
 import type { VmRegistry } from '../discovery/types.js';
 import { VwcError } from '../errors/index.js';
 import type { Principal } from './access.js';
-import type { Authenticator } from './auth/authenticate.js';
+import type { AuthOutcome, Authenticator } from './auth/authenticate.js';
 import type { ConsoleRef } from './auth/tickets.js';
 import { originAllowed, type ClientInfo, type ClientResolver } from './client.js';
 import { refuseUpgrade, toVwcError } from './respond.js';
 import { safeUrl } from './log.js';
+
+/**
+ * A fleet host's check of an entry's ticket (src/fleet): the principal it grants, or why not;
+ * null when `ticket` is not a fleet ticket (then the daemon's own tickets are tried).
+ */
+export type FleetTicketCheck = (ticket: string, domain: string, console: string) => AuthOutcome | null;
 
 export interface UpgradeDeps {
   readonly auth: Authenticator;
@@ -34,6 +40,8 @@ export interface UpgradeDeps {
    * reading for that long cannot answer either (the ping waits behind unread data) and goes too.
    */
   readonly pingIntervalMs?: number;
+  /** Entry tickets on a fleet host: they stand in for the login and the Origin check. */
+  readonly fleetTicket?: FleetTicketCheck;
 }
 
 interface Route {
@@ -85,6 +93,13 @@ export function parseWsRoute(url: string): Route {
     return { consoleRef: { kind: 'serial', domain, index: Number(index) }, options, ticket, ...window };
   }
   throw new VwcError('VWC_ERR_NOT_FOUND', 'no such WebSocket route');
+}
+
+/** The console a route opens, as fleet tickets name it: vnc, vnc-control, spice, serial/<n>. */
+function consoleName(route: Route): string {
+  const { consoleRef } = route;
+  if (consoleRef.kind === 'serial') return `serial/${consoleRef.index}`;
+  return route.vncControl ? 'vnc-control' : consoleRef.kind;
 }
 
 type Decision =
@@ -141,10 +156,17 @@ export class UpgradeHandler {
     } catch (error) {
       routeError = toVwcError(error);
     }
+    // A fleet ticket is signed by the entry that logged the user in and checked the ACL: it
+    // replaces this daemon's login, and its Origin check (the page lives on the entry's site).
+    const fleet =
+      route !== null && route.ticket !== null && this.deps.fleetTicket
+        ? this.deps.fleetTicket(route.ticket, route.consoleRef.domain, consoleName(route))
+        : null;
     // Credentials first: an anonymous caller learns nothing about routes or domains.
-    const outcome = await auth.upgrade(req, client, route?.consoleRef ?? null, route?.ticket ?? null);
+    const outcome =
+      fleet ?? (await auth.upgrade(req, client, route?.consoleRef ?? null, route?.ticket ?? null));
     if (!outcome.ok) return outcome;
-    if (!originAllowed(req, client, this.deps.allowedOrigins)) {
+    if (fleet === null && !originAllowed(req, client, this.deps.allowedOrigins)) {
       return {
         error: new VwcError('VWC_ERR_ORIGIN', 'cross-origin WebSocket refused: Origin does not match Host'),
       };

@@ -1,0 +1,36 @@
+// `virt-webconsole fleet keygen <dir>` and `fleet nginx-config <config>` (docs/fleet.md).
+import { loadConfig } from '../config/index.js';
+import { nginxConfig, writeKeyPair } from '../fleet/index.js';
+import { fail, fullUsage, parseCommand, UsageError, type CommandIo } from './usage.js';
+
+export function runFleet(argv: readonly string[], io: CommandIo): number {
+  try {
+    const { help, values, operands } = parseCommand('fleet', argv);
+    if (help) {
+      io.stdout.write(fullUsage('fleet'));
+      return 0;
+    }
+    const [action, operand] = operands as [string, string];
+    const listen = values.listen;
+    if (action === 'keygen') {
+      if (typeof listen === 'string') throw new UsageError('fleet', '--listen goes with nginx-config');
+      const { privateKeyFile, publicKeyFile } = writeKeyPair(operand);
+      io.stdout.write(
+        `private key (entries: fleet.entry.privateKeyFile): ${privateKeyFile}\n` +
+          `public key (hosts: fleet.host.entryPublicKeyFiles): ${publicKeyFile}\n`,
+      );
+      return 0;
+    }
+    if (action === 'nginx-config') {
+      const config = loadConfig({ argv: ['--config', operand], ...(io.env ? { env: io.env } : {}) });
+      io.stdout.write(nginxConfig(config, typeof listen === 'string' ? { listen } : {}));
+      return 0;
+    }
+    throw new UsageError(
+      'fleet',
+      `unknown fleet command ${JSON.stringify(action)}; use keygen or nginx-config`,
+    );
+  } catch (error) {
+    return fail(io, error);
+  }
+}
