@@ -1,11 +1,13 @@
 // The pages at a fleet entry in Chromium, against FakeDaemon playing an entry (a stand-in for
 // the entry API of src/fleet, which has its own tests; test/e2e/fleet runs the real fleet):
 // the Host column, host filter, grouping, greyed unreachable rows from a live `host` event,
-// virtual rows for 10,000 VMs, and a console page whose WebSocket URL comes from a fleet ticket.
+// virtual rows for 10,000 VMs, and a console page whose WebSocket URL comes from a fleet ticket;
+// axe-core on the list with a greyed host and group rows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { formatViolations, seriousViolations } from '../../helpers/axe.js';
 import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
 import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
 import { FakeDaemon, domainItem } from './fake-daemon.js';
@@ -47,7 +49,11 @@ describe('fleet entry pages', () => {
     put(hostRow('h1', 'db-1'));
     put(hostRow('h2', 'web-1', { state: 'shutoff' }));
     put(hostRow('h10', 'cache', { title: 'Redis' }));
-    browser = await launchBrowser({ httpCredentials: { username: 'alice', password: 'alice-pw' } });
+    // bypassCSP: axe-core is injected into the page.
+    browser = await launchBrowser({
+      httpCredentials: { username: 'alice', password: 'alice-pw' },
+      bypassCSP: true,
+    });
     page = await browser.context.newPage();
     await page.goto(fake.url + '/');
     await expectRows(['h10/cache', 'h1/db-1', 'h1/web-1', 'h2/web-1']);
@@ -104,6 +110,12 @@ describe('fleet entry pages', () => {
     );
     expect(await page.locator('tr[data-host=h2] .host-state').count()).toBe(0);
     await saveScreenshot(page, 'fleet-list-unreachable.png', false);
+    await page.locator('#group-hosts').check();
+    await waitFor('group rows', async () => (await page.locator('#rows tr.host-group').count()) === 3);
+    const found = await seriousViolations(page);
+    if (found.length > 0) console.error(`axe on the fleet list:\n${formatViolations(found)}`);
+    expect(found.map((v) => v.id)).toEqual([]);
+    await page.locator('#group-hosts').uncheck();
     fake.emit('host', { name: 'h1', state: 'up' });
     await waitFor(
       'h1 rows back',
