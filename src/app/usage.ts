@@ -116,7 +116,7 @@ export const COMMANDS = {
     operands: [0, 0],
   },
   fleet: {
-    synopsis: 'fleet keygen <dir> | fleet nginx-config <config> [--listen ADDR]',
+    synopsis: 'fleet keygen|nginx-config <dir>|<config> [--listen ADDR]',
     listed: 'fleet keygen|nginx-config',
     summary: "make a fleet's key pair, or print an entry's nginx site",
     about:

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { VwcError } from '../errors/index.js';
 import type { AuthLocals, DomainItem, FleetHttpContext, Principal } from '../http/index.js';
 import type { FleetEntryHostConfig } from '../config/index.js';
+import { startEventStream } from '../http/routes/events.js';
 import type { FleetRegistry } from './registry.js';
 import { signTicket } from './tickets.js';
 import type { FleetConsole, FleetDomainItem, HostState, TicketResponse } from './types.js';
@@ -195,23 +196,12 @@ export function entryApi(deps: EntryApiDeps): (ctx: FleetHttpContext) => Request
 
     router.get('/api/events', (req, res) => {
       const principal = principalOf(res);
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
+      const send = startEventStream(req, res, ctx, () => {
+        registry.off('domain-added', onAdded);
+        registry.off('domain-changed', onChanged);
+        registry.off('domain-removed', onRemoved);
+        registry.off('host', onHost);
       });
-      const write = (text: string): void => {
-        if (res.writableEnded || res.destroyed) return;
-        // A page that stops reading is cut (its EventSource reconnects and gets a fresh snapshot).
-        if (res.writableLength > ctx.maxBufferedBytes) {
-          res.destroy();
-          return;
-        }
-        res.write(text);
-      };
-      const send = (event: string, data: unknown): void => {
-        write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
       send('snapshot', {
         domains: visibleRows(registry, principal),
         sources: [],
@@ -239,18 +229,6 @@ export function entryApi(deps: EntryApiDeps): (ctx: FleetHttpContext) => Request
       registry.on('domain-changed', onChanged);
       registry.on('domain-removed', onRemoved);
       registry.on('host', onHost);
-      const heartbeat = setInterval(() => {
-        write(': heartbeat\n\n');
-      }, ctx.heartbeatMs);
-      ctx.streams.add(res);
-      req.on('close', () => {
-        clearInterval(heartbeat);
-        registry.off('domain-added', onAdded);
-        registry.off('domain-changed', onChanged);
-        registry.off('domain-removed', onRemoved);
-        registry.off('host', onHost);
-        ctx.streams.delete(res);
-      });
     });
     return router;
   };

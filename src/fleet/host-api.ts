@@ -13,6 +13,7 @@ import { eventsHandler } from '../http/routes/events.js';
 import { visibleItems } from '../http/views.js';
 
 export const FLEET_HEARTBEAT_MS = 1_000;
+const ENTRY_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
 
 export interface HostApiDeps {
   readonly registry: VmRegistry;
@@ -67,7 +68,8 @@ export function hostApi(deps: HostApiDeps): (ctx: FleetHttpContext) => RequestHa
         registry: deps.registry,
         hub: deps.hub,
         heartbeatMs: deps.heartbeatMs ?? FLEET_HEARTBEAT_MS,
-        maxBufferedBytes: ctx.maxBufferedBytes,
+        // An entry reads a large host's snapshot in one go: more room than a page's stream.
+        maxBufferedBytes: Math.max(ctx.maxBufferedBytes, ENTRY_STREAM_BUFFER_BYTES),
         streams: ctx.streams,
       }),
     );

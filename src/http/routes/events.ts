@@ -8,9 +8,12 @@ import type { SourceStatus, Vm, VmRegistry } from '../../discovery/types.js';
 import { visibleItems, domainItem } from '../views.js';
 import { principalOf } from './api.js';
 
-export interface EventsDeps {
+export interface EventsDeps extends EventStreamOptions {
   readonly registry: VmRegistry;
   readonly hub: ConsoleHub;
+}
+
+export interface EventStreamOptions {
   readonly heartbeatMs: number;
   /** Unsent bytes (response + socket buffers) past which the stream is cut. */
   readonly maxBufferedBytes: number;
@@ -18,29 +21,57 @@ export interface EventsDeps {
   readonly streams: Set<Response>;
 }
 
+/**
+ * Starts a server-sent event stream on `res`: the headers, a heartbeat, the cut of a reader that
+ * fell too far behind, and `cleanup` when the client goes. Returns the function that sends an
+ * event. (The entry's fleet stream uses it too: src/fleet/entry-api.ts.)
+ */
+export function startEventStream(
+  req: Request,
+  res: Response,
+  options: EventStreamOptions,
+  cleanup: () => void,
+): (event: string, data: unknown) => void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+  });
+  // Shutdown ends the stream before discovery stops: writing after end would emit an 'error'
+  // on the response that nothing listens to (an uncaught exception).
+  const write = (text: string): void => {
+    if (res.writableEnded || res.destroyed) return;
+    if (res.writableLength > options.maxBufferedBytes) {
+      // Not reading: cut it (req 'close' below cleans up) rather than buffer every change.
+      res.destroy();
+      return;
+    }
+    res.write(text);
+  };
+  const heartbeat = setInterval(() => {
+    write(': heartbeat\n\n');
+  }, options.heartbeatMs);
+  options.streams.add(res);
+  req.on('close', () => {
+    clearInterval(heartbeat);
+    options.streams.delete(res);
+    cleanup();
+  });
+  return (event, data) => {
+    write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+}
+
 export function eventsHandler(deps: EventsDeps): (req: Request, res: Response) => void {
   const { registry, hub } = deps;
   return (req, res) => {
     const principal = principalOf(res);
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
+    const send = startEventStream(req, res, deps, () => {
+      registry.off('vm-added', onAdded);
+      registry.off('vm-changed', onChanged);
+      registry.off('vm-removed', onRemoved);
+      registry.off('source-status', onSource);
     });
-    // Shutdown ends the stream before discovery stops: writing after end would emit an 'error'
-    // on the response that nothing listens to (an uncaught exception).
-    const write = (text: string): void => {
-      if (res.writableEnded || res.destroyed) return;
-      if (res.writableLength > deps.maxBufferedBytes) {
-        // Not reading: cut it (req 'close' below cleans up) rather than buffer every change.
-        res.destroy();
-        return;
-      }
-      res.write(text);
-    };
-    const send = (event: string, data: unknown): void => {
-      write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
     send('snapshot', {
       domains: visibleItems(registry.snapshot(), principal, hub),
       sources: registry.sources(),
@@ -62,17 +93,5 @@ export function eventsHandler(deps: EventsDeps): (req: Request, res: Response) =
     registry.on('vm-changed', onChanged);
     registry.on('vm-removed', onRemoved);
     registry.on('source-status', onSource);
-    const heartbeat = setInterval(() => {
-      write(': heartbeat\n\n');
-    }, deps.heartbeatMs);
-    deps.streams.add(res);
-    req.on('close', () => {
-      clearInterval(heartbeat);
-      registry.off('vm-added', onAdded);
-      registry.off('vm-changed', onChanged);
-      registry.off('vm-removed', onRemoved);
-      registry.off('source-status', onSource);
-      deps.streams.delete(res);
-    });
   };
 }
