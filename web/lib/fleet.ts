@@ -3,7 +3,7 @@
 // entry signs (`POST /api/fleet/tickets`, asked again before every reconnect). A standalone host
 // never enters this mode: its rows have no `host` and its session no `fleet` flag.
 import { fetchJson, getSession } from './api.js';
-import { encodeName, parseConsolePath, useConsoleHost } from './paths.js';
+import { consolePathOn, parseConsolePath, useConsoleHost } from './paths.js';
 import { useSocketUrlProvider, type SocketParams, type SocketTarget } from './socket-url.js';
 import type { ConsoleRef, DomainItem } from './types.js';
 
@@ -33,9 +33,7 @@ export function rowKey(item: { readonly name: string; readonly host?: string | u
 
 /** `/console/<host>/<domain>[/vnc|/serial/<n>]` at the entry. */
 export function fleetConsolePath(host: string, name: string, ref?: ConsoleRef): string {
-  const base = `/console/${encodeName(host)}/${encodeName(name)}`;
-  if (!ref) return base;
-  return ref.kind === 'serial' ? `${base}/serial/${ref.index}` : `${base}/${ref.kind}`;
+  return consolePathOn(host, name, ref);
 }
 
 /** The ticket request's `console` field for a socket target. */

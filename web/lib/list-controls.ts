@@ -6,10 +6,11 @@
 import { h } from './dom.js';
 import {
   DEFAULT_VIEW,
+  filterDomains,
   moveRow,
   nextSort,
+  sortDomains,
   stateCounts,
-  visibleDomains,
   type ListView,
   type SortKey,
 } from './list-filter.js';
@@ -113,6 +114,20 @@ export function createListControls(table: HTMLTableElement, onChange: () => void
     links[next]!.focus();
   });
 
+  // Typing in the filter re-filters the same rows: their sorted order is kept (sorting 10,000
+  // fleet rows is most of a keystroke's time); any changed row or sort key sorts again.
+  let last: { items: readonly DomainItem[]; sort: string; sorted: readonly DomainItem[] } | null = null;
+  const sorted = <T extends DomainItem>(items: readonly T[]): T[] => {
+    const sort = `${view.sort} ${view.direction}`;
+    const same =
+      last !== null &&
+      last.sort === sort &&
+      last.items.length === items.length &&
+      items.every((item, i) => item === last!.items[i]);
+    if (!same) last = { items, sort, sorted: sortDomains(items, view) };
+    return last!.sorted as T[];
+  };
+
   return {
     tools,
     sortable(th) {
@@ -125,7 +140,7 @@ export function createListControls(table: HTMLTableElement, onChange: () => void
     },
     view(items) {
       showSort();
-      const shown = visibleDomains(items, view);
+      const shown = filterDomains(sorted(items), view);
       const all = stateCounts(items);
       counts.textContent =
         shown.length === items.length ? all : `${shown.length} of ${items.length} shown · ${all}`;

@@ -55,6 +55,17 @@ const byHost = (a: Pick<ListedDomain, 'host'>, b: Pick<ListedDomain, 'host'>): n
 
 /** The domains the view shows, in its order (ties in state sort by name). */
 export function visibleDomains<T extends ListedDomain>(items: Iterable<T>, view: ListView): T[] {
+  return filterDomains(sortDomains([...items], view), view);
+}
+
+/** The view's filters (host, text), keeping the order of `sorted`. */
+export function filterDomains<T extends ListedDomain>(sorted: readonly T[], view: ListView): T[] {
+  const host = view.host ?? '';
+  return sorted.filter((item) => (host === '' || item.host === host) && matchesFilter(item, view.filter));
+}
+
+/** A sorted copy, in the view's order. */
+export function sortDomains<T extends ListedDomain>(items: readonly T[], view: ListView): T[] {
   const sign = view.direction === 'ascending' ? 1 : -1;
   const compare =
     view.sort === 'name'
@@ -62,10 +73,7 @@ export function visibleDomains<T extends ListedDomain>(items: Iterable<T>, view:
       : view.sort === 'host'
         ? (a: T, b: T) => sign * byHost(a, b) || byName(a, b)
         : (a: T, b: T) => sign * (stateRank(a.state) - stateRank(b.state)) || byName(a, b) || byHost(a, b);
-  const host = view.host ?? '';
-  return [...items]
-    .filter((item) => (host === '' || item.host === host) && matchesFilter(item, view.filter))
-    .sort(compare);
+  return [...items].sort(compare);
 }
 
 /** "3 running · 2 shut off": each state present, in the state sort's order. */

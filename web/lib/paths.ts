@@ -16,10 +16,13 @@ export function useConsoleHost(host: string | null): void {
 
 /** `/console/<domain>`, `/console/<domain>/vnc` or `/console/<domain>/serial/<n>`. */
 export function consolePath(name: string, ref?: ConsoleRef): string {
+  return consolePathOn(consoleHost, name, ref);
+}
+
+/** consolePath on a given fleet host (`/console/<host>/<domain>…`), or a standalone one (null). */
+export function consolePathOn(host: string | null, name: string, ref?: ConsoleRef): string {
   const base =
-    consoleHost === null
-      ? `/console/${encodeName(name)}`
-      : `/console/${encodeName(consoleHost)}/${encodeName(name)}`;
+    host === null ? `/console/${encodeName(name)}` : `/console/${encodeName(host)}/${encodeName(name)}`;
   if (!ref) return base;
   return ref.kind === 'serial' ? `${base}/serial/${ref.index}` : `${base}/${ref.kind}`;
 }
