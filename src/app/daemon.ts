@@ -7,6 +7,7 @@ import type { PowerControl } from '../control/index.js';
 import type { ThumbnailService } from '../control/thumbnails/index.js';
 import { createFleet, type Fleet } from '../fleet/index.js';
 import { createMetrics, type DaemonMetrics } from '../metrics/index.js';
+import { Registry } from '../discovery/index.js';
 import type { VmRegistry } from '../discovery/types.js';
 import {
   createAccessPolicy,
@@ -111,7 +112,10 @@ export async function startDaemon(
   for (const warning of configWarnings(config)) logger.warn(warning);
   // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
   const users = new UserStore(config.usersFile, config.defaultRole);
-  const discovery = parts.createDiscovery(config, logger.child({ part: 'discovery' }));
+  // An entry lists its hosts' VMs only (src/fleet): no discovery of its own, so it needs no libvirt.
+  const discovery: Discovery = config.fleet.entry
+    ? { registry: new Registry({ logger }), start: () => undefined, stop: () => undefined }
+    : parts.createDiscovery(config, logger.child({ part: 'discovery' }));
   const version = packageVersion();
   const metrics = config.metrics.enabled
     ? createMetrics({ maxDomainLabels: config.metrics.maxDomainLabels, version })

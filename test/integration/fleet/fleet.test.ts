@@ -122,10 +122,8 @@ describe('fleet: two entries, three hosts and nginx on loopback', () => {
       hostConfigs.set(name, { port: await freePort(), config });
       await startHost(name);
     }
-    const empty = path.join(dir, 'no-vms');
-    mkdirSync(empty);
+    // An entry has no discovery of its own: it lists its hosts' VMs only.
     const entryConfig = (h1BrowserUrl: string | undefined): Record<string, unknown> => ({
-      discovery: { mode: 'socket-folder', socketFolders: [empty] },
       users: { webby: { domains: ['nothing-*'] } },
       fleet: {
         entry: {
