@@ -1,8 +1,8 @@
 // Fleet entry under a big fleet: `npm run bench:fleet -- [--quick] [--hosts 50] [--vms 200]
 // [--changes 300]`. Writes bench/results/fleet.md (--quick, 3 hosts × 20 VMs, only prints).
 //
-// The entry is the real daemon (dist/src/cli.js serve with a fleet.entry section, no local VMs:
-// an empty socket folder). The hosts are simulated (harness/fleet-hosts.ts: real HTTP servers
+// The entry is the real daemon (dist/src/cli.js serve with a fleet.entry section: an entry runs
+// no discovery of its own). The hosts are simulated (harness/fleet-hosts.ts: real HTTP servers
 // on loopback serving the host API an entry follows, with a heartbeat every second): 50 real
 // daemons with 200 guests each do not fit this 2-CPU machine. Measured (issue #20 budgets):
 //  1. time from spawning the entry until GET /api/domains at the entry lists every VM (≤ 2 s);
@@ -56,7 +56,6 @@ function memory(pid: number): { rss: number; hwm: number } {
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-bench-fleet-'));
-mkdirSync(path.join(dir, 'vms'));
 const keys = generateKeyPairSync('ed25519', {
   privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -75,7 +74,6 @@ writeFileSync(
     stateDir: path.join(dir, 'state'),
     webDir: path.join(ROOT, 'dist/web'),
     logLevel: 'warn',
-    discovery: { mode: 'socket-folder', socketFolders: [path.join(dir, 'vms')] },
     fleet: {
       entry: {
         privateKeyFile: path.join(dir, 'fleet-entry.key'),

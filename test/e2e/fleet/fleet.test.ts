@@ -110,10 +110,8 @@ describe('fleet: one login at the entry, consoles on the hosts, hosts and entrie
     await h3.start();
     h3.set(simRow('sim-c', 'shutoff'));
 
-    const emptyFolder = path.join(dir, 'entry-vms');
-    mkdirSync(emptyFolder);
+    // An entry runs no discovery of its own.
     entryConfig = {
-      discovery: { mode: 'socket-folder', socketFolders: [emptyFolder] },
       fleet: {
         entry: {
           privateKeyFile,
