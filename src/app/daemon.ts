@@ -5,7 +5,7 @@ import type { ConsoleHub } from '../bridge/types.js';
 import { configWarnings, packageVersion, type Config } from '../config/index.js';
 import type { PowerControl } from '../control/index.js';
 import type { ThumbnailService } from '../control/thumbnails/index.js';
-import { createFleet, type Fleet } from '../fleet/index.js';
+import { createFleet, entrySecrets, readPrivateKey, type Fleet } from '../fleet/index.js';
 import { createMetrics, type DaemonMetrics } from '../metrics/index.js';
 import { Registry } from '../discovery/index.js';
 import type { VmRegistry } from '../discovery/types.js';
@@ -111,7 +111,11 @@ export async function startDaemon(
   createFirstUser(config, logger, announce);
   for (const warning of configWarnings(config)) logger.warn(warning);
   // Reads and checks the users file now: a weak hash stops the start with the fix in the message.
-  const users = new UserStore(config.usersFile, config.defaultRole);
+  // Entries of a fleet key their credential stamps alike, so their login sessions hold at each.
+  const stamps = config.fleet.entry
+    ? entrySecrets(readPrivateKey(config.fleet.entry.privateKeyFile)).stamps
+    : undefined;
+  const users = new UserStore(config.usersFile, config.defaultRole, undefined, stamps);
   // An entry lists its hosts' VMs only (src/fleet): no discovery of its own, so it needs no libvirt.
   const discovery: Discovery = config.fleet.entry
     ? { registry: new Registry({ logger }), start: () => undefined, stop: () => undefined }

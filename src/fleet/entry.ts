@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { FleetEntryConfig } from '../config/index.js';
 import type { FleetHttp } from '../http/index.js';
 import { entryApi } from './entry-api.js';
-import { readPrivateKey, readToken } from './keys.js';
+import { entrySecrets, readPrivateKey, readToken } from './keys.js';
 import { HostLink } from './link.js';
 import { FleetRegistry } from './registry.js';
 
@@ -19,7 +19,7 @@ export interface FleetEntryDeps {
 
 export interface FleetEntry {
   readonly registry: FleetRegistry;
-  readonly http: Required<Pick<FleetHttp, 'afterAuth'>>;
+  readonly http: Required<Pick<FleetHttp, 'afterAuth' | 'sessionSeal'>>;
   start(): void;
   stop(): void;
 }
@@ -69,6 +69,7 @@ export function createFleetEntry(config: FleetEntryConfig, deps: FleetEntryDeps)
   return {
     registry,
     http: {
+      sessionSeal: entrySecrets(privateKey).sessions,
       afterAuth: entryApi({
         registry,
         hosts: config.hosts,

@@ -21,6 +21,7 @@ export type {
 } from './types.js';
 export { signTicket, TicketVerifier, isFleetTicket, CLOCK_SKEW_MS, MAX_TICKET_TTL_MS } from './tickets.js';
 export {
+  entrySecrets,
   readPrivateKey,
   readPublicKey,
   readToken,
@@ -52,8 +53,7 @@ export function createFleet(config: Pick<Config, 'fleet'>, deps: FleetDeps): Fle
   const logger = deps.logger;
   const host = config.fleet.host ? createFleetHost(config.fleet.host, { ...deps, now }) : null;
   const entry = config.fleet.entry ? createFleetEntry(config.fleet.entry, { logger, now }) : null;
-  const http: FleetHttp | null =
-    host || entry ? { ...(host ?? {}), ...(entry ? { afterAuth: entry.http.afterAuth } : {}) } : null;
+  const http: FleetHttp | null = host || entry ? { ...(host ?? {}), ...(entry?.http ?? {}) } : null;
   return {
     http,
     start() {

@@ -1,7 +1,13 @@
 // The fleet's secrets on disk: the entry's Ed25519 key pair (PEM, made by `fleet keygen`) and the
 // per-host Bearer tokens. Read once at start; a wrong file stops the start with a message that
 // names it and says how to fix it.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VwcError } from '../errors/index.js';
@@ -97,4 +103,16 @@ export function writeKeyPair(dir: string): { privateKeyFile: string; publicKeyFi
     }
   }
   return { privateKeyFile, publicKeyFile };
+}
+
+/**
+ * Secrets the entries of a fleet share because they share the key: the key of users' credential
+ * stamps and the seal of login-session ids, so a session made at one entry holds at every one.
+ * Hosts never have the private key, so they can make neither.
+ */
+export function entrySecrets(privateKey: KeyObject): { stamps: Buffer; sessions: Buffer } {
+  const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const derive = (purpose: string): Buffer =>
+    createHash('sha256').update(`virt-webconsole fleet ${purpose}\0`).update(der).digest();
+  return { stamps: derive('credential stamps'), sessions: derive('session seal') };
 }

@@ -54,6 +54,8 @@ export interface FleetHttp {
   readonly afterAuth?: (ctx: FleetHttpContext) => RequestHandler;
   /** A host's check of an entry's ticket on a WebSocket upgrade. */
   readonly upgradeTicket?: FleetTicketCheck;
+  /** An entry's seal of login-session ids, shared by its sibling entries (auth/sessions.ts). */
+  readonly sessionSeal?: Buffer;
 }
 
 export interface HttpDeps {
@@ -121,6 +123,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       maxTotal: 10_000,
     },
     now,
+    deps.fleet?.sessionSeal ?? null,
   );
   const auth = new Authenticator({
     users: deps.users,

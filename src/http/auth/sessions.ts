@@ -3,7 +3,7 @@
 // use, on logout, or when its user's line in the users file changes or goes (the caller checks
 // the credential stamp). In memory only: a restart logs everybody out, which is also what a
 // password reset by restart would want.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface SessionLimits {
   readonly idleMs: number;
@@ -27,22 +27,61 @@ const keyOf = (id: string): string => createHash('sha256').update(id).digest('ba
 
 /** base64url of 32 random bytes: 43 characters. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** A sealed id: base64url(JSON { u, s, c, r }) "." base64url(HMAC-SHA256). */
+const SEALED_PATTERN = /^[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{43}$/;
+
+const MAX_ENDED = 100_000;
+
+const mac = (seal: Buffer, payload: string): Buffer => createHmac('sha256', seal).update(payload).digest();
 
 export class SessionStore {
   /** In creation order: the first entry is the oldest. */
   private readonly sessions = new Map<string, LoginSession>();
+  /**
+   * Sealed sessions ended here (logout, changed password) → when they would time out anyway:
+   * their cookie must not be taken in again as a sibling's.
+   */
+  private readonly ended = new Map<string, number>();
 
   constructor(
     private readonly limits: SessionLimits,
     private readonly now: () => number,
+    /**
+     * Fleet entries (src/fleet) seal their session ids with a key they share: an id another
+     * entry made is taken in here, so a user logged in at one entry is logged in at every one
+     * (no load-balancer affinity). Its absolute timeout still counts from the first login.
+     */
+    private readonly seal: Buffer | null = null,
   ) {}
 
-  get size(): number {
-    return this.sessions.size;
+  private valid(id: string): boolean {
+    return ID_PATTERN.test(id) || (this.seal !== null && SEALED_PATTERN.test(id));
   }
 
-  /** A new session for `user`; the id goes into the cookie and nowhere else. */
-  create(user: string, stamp: string): { readonly id: string; readonly expiresAt: number } {
+  /** A session sealed by a sibling entry, checked and taken in; null when the seal does not hold. */
+  private adopt(id: string): LoginSession | null {
+    if (this.seal === null) return null;
+    const [payload = '', signature = ''] = id.split('.');
+    const expected = mac(this.seal, payload);
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    } catch {
+      return null;
+    }
+    const p = parsed as { u?: unknown; s?: unknown; c?: unknown };
+    if (typeof p.u !== 'string' || typeof p.s !== 'string' || typeof p.c !== 'number') return null;
+    const session: LoginSession = { user: p.u, stamp: p.s, createdAt: p.c, lastSeen: this.now() };
+    if (this.expired(session) || this.ended.has(keyOf(id))) return null;
+    this.make(p.u);
+    this.sessions.set(keyOf(id), session);
+    return session;
+  }
+
+  /** Room for one more session of `user`, under both limits. */
+  private make(user: string): void {
     this.prune();
     const mine = [...this.sessions].filter(([, s]) => s.user === user);
     for (const [key] of mine.slice(0, Math.max(0, mine.length - this.limits.maxPerUser + 1))) {
@@ -53,20 +92,33 @@ export class SessionStore {
       if (oldest.done === true) break;
       this.sessions.delete(oldest.value);
     }
-    const id = randomBytes(32).toString('base64url');
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** A new session for `user`; the id goes into the cookie and nowhere else. */
+  create(user: string, stamp: string): { readonly id: string; readonly expiresAt: number } {
+    this.make(user);
     const now = this.now();
+    let id = randomBytes(32).toString('base64url');
+    if (this.seal !== null) {
+      const payload = Buffer.from(JSON.stringify({ u: user, s: stamp, c: now, r: id })).toString('base64url');
+      id = `${payload}.${mac(this.seal, payload).toString('base64url')}`;
+    }
     this.sessions.set(keyOf(id), { user, stamp, createdAt: now, lastSeen: now });
     return { id, expiresAt: now + this.limits.absoluteMs };
   }
 
   /** The live session of that id, marked as used now; null (and forgotten) when it has timed out. */
   use(id: string): LoginSession | null {
-    if (!ID_PATTERN.test(id)) return null;
+    if (!this.valid(id)) return null;
     const key = keyOf(id);
-    const session = this.sessions.get(key);
+    const session = this.sessions.get(key) ?? this.adopt(id);
     if (!session) return null;
     if (this.expired(session)) {
-      this.sessions.delete(key);
+      this.forget(key);
       return null;
     }
     const used = { ...session, lastSeen: this.now() };
@@ -76,7 +128,8 @@ export class SessionStore {
 
   /** Ends the session of that id (logout); whether there was one. */
   end(id: string): boolean {
-    return ID_PATTERN.test(id) && this.sessions.delete(keyOf(id));
+    if (!this.valid(id)) return false;
+    return this.forget(keyOf(id));
   }
 
   /** Ends every session `ended` says is over (a removed user, a changed password); how many. */
@@ -84,11 +137,23 @@ export class SessionStore {
     let count = 0;
     for (const [key, session] of this.sessions) {
       if (ended(session)) {
-        this.sessions.delete(key);
+        this.forget(key);
         count++;
       }
     }
     return count;
+  }
+
+  /** Drops a session; a sealed one is remembered as ended until it would time out anyway. */
+  private forget(key: string): boolean {
+    const session = this.sessions.get(key);
+    if (!session) return false;
+    if (this.seal !== null) {
+      this.ended.set(key, session.createdAt + this.limits.absoluteMs);
+      // Bounded whatever the churn: the oldest go first (a cookie that old is rarely replayed).
+      if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
+    }
+    return this.sessions.delete(key);
   }
 
   private expired(session: LoginSession): boolean {
@@ -97,6 +162,8 @@ export class SessionStore {
   }
 
   private prune(): void {
+    const now = this.now();
+    for (const [key, until] of this.ended) if (until <= now) this.ended.delete(key);
     this.endWhere((session) => this.expired(session));
   }
 }

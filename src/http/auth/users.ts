@@ -27,6 +27,11 @@ export class UserStore {
     private readonly file: string,
     private readonly defaultRole: Role,
     private readonly checker: PasswordChecker = createPasswordChecker(),
+    /**
+     * Keys the credential stamps. Random by default; the entries of a fleet share one (derived
+     * from their common key), so a login session's stamp means the same at each (src/fleet).
+     */
+    private readonly stampSecret: Buffer = randomBytes(32),
   ) {
     this.reload();
   }
@@ -85,7 +90,7 @@ export class UserStore {
 
   /** The stamp is keyed like the memory above: it says whether the hash changed, not what it is. */
   private stamped(entry: UserEntry): { readonly user: AuthenticatedUser; readonly stamp: string } {
-    const stamp = createHmac('sha256', this.secret).update(entry.hash).digest('base64');
+    const stamp = createHmac('sha256', this.stampSecret).update(entry.hash).digest('base64');
     return { user: this.toUser(entry), stamp };
   }
 

@@ -10,6 +10,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeQemuFolder, type FakeFolder } from '../../../harness/fake-qemu-folder.js';
 import { expectOpen, expectRefused, tryUpgrade } from '../../../harness/http-server.js';
@@ -137,8 +138,16 @@ describe('fleet: two entries, three hosts and nginx on loopback', () => {
         },
       },
     });
-    entryA = await startDaemon({ users: [alice, victor, webby], config: entryConfig('/h/h1') });
-    entryB = await startDaemon({ users: [alice, victor, webby], config: entryConfig(undefined) });
+    // One users file for both entries, as a fleet's entries share theirs (a login session's
+    // credential stamp is the same at each only for the same line).
+    const usersFile = path.join(dir, 'entry-users');
+    writeFileSync(
+      usersFile,
+      [alice, victor, webby].map((u) => `${u.name}:${bcrypt.hashSync(u.password, 4)}:${u.role}\n`).join(''),
+      { mode: 0o600 },
+    );
+    entryA = await startDaemon({ users: [], config: { ...entryConfig('/h/h1'), usersFile } });
+    entryB = await startDaemon({ users: [], config: { ...entryConfig(undefined), usersFile } });
     // nginx's site, exactly as the command prints it for entry A's config.
     const port = await freePort();
     nginxBase = `127.0.0.1:${port}`;
@@ -386,7 +395,16 @@ describe('fleet: two entries, three hosts and nginx on loopback', () => {
     }
   }, 120_000);
 
-  it('keeps a console streaming when the entry that issued its ticket dies; the other entry serves', async () => {
+  it('keeps a console streaming when the entry that issued its ticket dies; the other entry serves, login included', async () => {
+    // A login-form session made at entry A.
+    const login = await fetch(`${entryA!.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: entryA!.url },
+      body: JSON.stringify({ username: alice.name, password: alice.password }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/^vwc_session=/);
     process.kill(entryA!.pid, 'SIGKILL');
     await entryA!.stop();
     entryA = undefined;
@@ -394,6 +412,10 @@ describe('fleet: two entries, three hosts and nginx on loopback', () => {
     serial!.type('echo after-entry-$((6*7))\r');
     await serial!.waitFor('\r\nafter-entry-42\r\n', 30_000, since);
     expect((await rows(entryB!)).length).toBe(6);
+    // Entry B knows the session entry A made: no affinity needed, no second login.
+    const session = await fetch(`${entryB!.url}/api/session`, { headers: { cookie } });
+    expect(session.status).toBe(200);
+    expect(await session.json()).toMatchObject({ user: 'alice', via: 'session', fleet: 'entry' });
     const { url } = await ticket(entryB!, alice, 'h1', guest.name, 'serial/0');
     const second = await ConsoleClient.open(url, true);
     try {
