@@ -3,8 +3,7 @@
 // a real libvirt guest (VNC), h2 a real daemon whose VM is a socket-folder serial port this test
 // serves (it prints a numbered tick every 200 ms, so "still streaming" is a growing number), h3
 // a simulated host (harness/fleet-hosts.ts, the list only: a stand-in, no consoles). The browser
-// logs in once (Basic credentials it keeps and sends: a login-form session lives in one entry's
-// memory, docs/fleet.md "Failure behaviour"), opens the VNC screen on h1 and the
+// logs in once, with the login form at the entry (the cookie is good at every entry), opens the VNC screen on h1 and the
 // serial console on h2 through nginx with entry tickets, then h1 dies (its rows turn
 // unreachable, h2's console keeps streaming) and the entry that issued the tickets dies (the
 // console keeps streaming; the second entry serves the next page and signs the next ticket).
@@ -147,9 +146,7 @@ describe('fleet: one login at the entry, consoles on the hosts, hosts and entrie
     mkdirSync(nginxDir);
     chmodSync(nginxDir, 0o755);
     nginx = await startNginx({ dir: nginxDir, site, ports: [nginxPort] });
-    browser = await launchBrowser({
-      httpCredentials: { username: alice.name, password: alice.password },
-    });
+    browser = await launchBrowser();
     fleetUrl = `http://127.0.0.1:${nginxPort}`;
   }, 600_000);
 
@@ -171,6 +168,11 @@ describe('fleet: one login at the entry, consoles on the hosts, hosts and entrie
   it('lists every host’s VMs at the entry with their host', async () => {
     list = await browser.context.newPage();
     await list.goto(`${fleetBase()}/`);
+    expect(new URL(list.url()).pathname).toBe('/login');
+    await list.locator('#username').fill(alice.name);
+    await list.locator('#password').fill(alice.password);
+    await list.locator('button[type=submit]').click();
+    await list.waitForURL((url) => url.pathname === '/');
     const row = (host: string, name: string): string => `tr[data-host="${host}"][data-name="${name}"]`;
     await list.locator(row('h1', guest.name)).waitFor();
     await list.locator(row('h2', 'ticker')).waitFor();
@@ -221,7 +223,12 @@ describe('fleet: one login at the entry, consoles on the hosts, hosts and entrie
   }, 120_000);
 
   it('keeps the console when the entry that issued its ticket dies; the second entry serves on', async () => {
-    entry2 = await startDaemon({ users: [alice], config: entryConfig, port: entry2Port });
+    // Entries share the key and the users file (docs/fleet.md).
+    entry2 = await startDaemon({
+      users: [alice],
+      config: { ...entryConfig, usersFile: path.join(entry1.dir, 'users') },
+      port: entry2Port,
+    });
     process.kill(entry1.pid, 'SIGKILL');
     const before = await lastTick(serial);
     await waitFor('more ticks after entry1 died', async () => (await lastTick(serial)) > before + 5);
