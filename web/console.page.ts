@@ -11,6 +11,7 @@ import { Tabs } from './lib/tabs.js';
 import type { ConsoleRef, DomainItem } from './lib/types.js';
 import { VncView } from './lib/vnc-view.js';
 import { SpiceView, spiceTab } from './lib/spice-view.js';
+import { enterFleetConsole, fleetView, type FleetItem } from './lib/fleet.js';
 import type { ConsoleView } from './lib/view.js';
 
 /** What end-to-end tests read: the live terminals and the RFB object. */
@@ -188,17 +189,20 @@ class ConsolePage {
 
 async function main(): Promise<void> {
   void showSession(byId('session'));
+  // At a fleet entry `/console/<host>/<domain>`: paths and sockets go to that host (lib/fleet.ts).
+  const host = await enterFleetConsole(location.pathname);
   const where = parseConsolePath(location.pathname);
   if (!where) {
     notice('This is not a console address: use /console/<domain>.');
     return;
   }
+  const mine = (d: FleetItem): boolean => d.name === where.domain && (host === null || d.host === host);
   window.__vwc.domain = where.domain;
   nameEl.textContent = where.domain;
   document.title = `${where.domain} · console · virt-webconsole`;
   let item: DomainItem;
   try {
-    item = await getDomain(where.domain);
+    item = fleetView(host, await getDomain(where.domain));
   } catch (error) {
     notice(
       error instanceof ApiError && error.status === 404
@@ -211,17 +215,17 @@ async function main(): Promise<void> {
   page.select(where.ref ?? page.defaultRef(), false, true);
   openEvents({
     snapshot: (snapshot) => {
-      const fresh = snapshot.domains.find((d) => d.name === where.domain);
-      if (fresh) page.update(fresh);
+      const fresh = snapshot.domains.find(mine);
+      if (fresh) page.update(fleetView(host, fresh));
     },
     added: (fresh) => {
-      if (fresh.name === where.domain) page.update(fresh);
+      if (mine(fresh)) page.update(fleetView(host, fresh));
     },
     changed: (fresh) => {
-      if (fresh.name === where.domain) page.update(fresh);
+      if (mine(fresh)) page.update(fleetView(host, fresh));
     },
-    removed: (name) => {
-      if (name === where.domain) page.removed();
+    removed: (name, from) => {
+      if (mine({ name, host: from } as FleetItem)) page.removed();
     },
   });
 }

@@ -1,21 +1,28 @@
 // The list page (`/`): every domain the user may see, live from the server-sent events.
 import { openEvents } from './lib/api.js';
 import { byId, h, replace, stateBadge } from './lib/dom.js';
+import { rowKey, type FleetItem, type HostStatus } from './lib/fleet.js';
+import { createFleetList } from './lib/fleet-list.js';
 import { createListControls } from './lib/list-controls.js';
 import { consolePath } from './lib/paths.js';
 import { powerButtons } from './lib/power.js';
 import { showSession } from './lib/session.js';
 import { createThumbnailCells } from './lib/thumbnails.js';
-import type { DomainItem, SourceStatus } from './lib/types.js';
+import type { ConsoleRef, DomainItem, SourceStatus } from './lib/types.js';
 
 const rows = byId('rows');
 const summary = byId('summary');
 const notices = byId('notices');
-const controls = createListControls(byId('domains') as HTMLTableElement, () => {
+const table = byId('domains') as HTMLTableElement;
+const controls = createListControls(table, () => {
+  render();
+});
+// At a fleet entry the rows carry their host: lib/fleet-list.ts takes the table over.
+const fleet = createFleetList(table, rows as HTMLTableSectionElement, controls, consoleLinks, () => {
   render();
 });
 
-const domains = new Map<string, DomainItem>();
+const domains = new Map<string, FleetItem>();
 const thumbnails = createThumbnailCells();
 let sources: readonly SourceStatus[] = [];
 let streamUp = true;
@@ -28,16 +35,19 @@ function report(text: string, kind: 'error' | 'info'): void {
   render();
 }
 
-function consoleLinks(item: DomainItem): HTMLElement {
+function consoleLinks(
+  item: DomainItem,
+  path: (ref?: ConsoleRef) => string = (ref) => consolePath(item.name, ref),
+): HTMLElement {
   const list = h('ul', { class: 'console-links', 'aria-label': `Consoles of ${item.name}` });
   const link = (label: string, href: string, available: boolean): void => {
     const a = h('a', { href, class: available ? 'console-link' : 'console-link unavailable' }, label);
     if (!available) a.title = 'Not available while the VM is not running';
     list.appendChild(h('li', {}, a));
   };
-  if (item.consoles.vnc) link('Screen', consolePath(item.name, { kind: 'vnc' }), item.consoles.vnc.available);
+  if (item.consoles.vnc) link('Screen', path({ kind: 'vnc' }), item.consoles.vnc.available);
   for (const serial of item.consoles.serials) {
-    link(serial.label, consolePath(item.name, { kind: 'serial', index: serial.index }), serial.available);
+    link(serial.label, path({ kind: 'serial', index: serial.index }), serial.available);
   }
   for (const type of item.consoles.unsupportedGraphics) {
     list.appendChild(h('li', { class: 'unsupported' }, `${type} (not supported)`));
@@ -65,7 +75,8 @@ function render(): void {
   const sorted = [...domains.values()];
   const shown = controls.view(sorted);
   controls.keepFocus(() => {
-    replace(rows, ...shown.map(row));
+    if (fleet.active) fleet.render(shown);
+    else replace(rows, ...shown.map(row));
   });
   const down = sources.filter((s) => !s.up);
   replace(
@@ -89,26 +100,45 @@ function render(): void {
   summary.classList.toggle('empty', loaded && sorted.length === 0);
 }
 
+/**
+ * A live change: drawn at once on a host's own list; at an entry (10,000 rows, 50 hosts' changes)
+ * changes that come together are drawn together.
+ */
+let drawTimer: ReturnType<typeof setTimeout> | undefined;
+function later(): void {
+  if (!fleet.active) {
+    render();
+    return;
+  }
+  drawTimer ??= setTimeout(() => {
+    drawTimer = undefined;
+    render();
+  }, 50);
+}
+
 void showSession(byId('session'));
-openEvents({
+const events = openEvents({
   snapshot(snapshot) {
     domains.clear();
-    for (const item of snapshot.domains) domains.set(item.name, item);
+    fleet.claim(snapshot.domains);
+    for (const item of snapshot.domains) domains.set(rowKey(item), item);
     sources = snapshot.sources;
     loaded = true;
     render();
   },
   added(item) {
-    domains.set(item.name, item);
-    render();
+    fleet.claim([item]);
+    domains.set(rowKey(item), item);
+    later();
   },
   changed(item) {
-    domains.set(item.name, item);
-    render();
+    fleet.claim([item]);
+    domains.set(rowKey(item), item);
+    later();
   },
-  removed(name) {
-    domains.delete(name);
-    render();
+  removed(name, host) {
+    domains.delete(rowKey({ name, host }));
+    later();
   },
   sources(next) {
     sources = next;
@@ -119,5 +149,12 @@ openEvents({
     streamUp = up;
     render();
   },
+});
+events.addEventListener('host', (message: MessageEvent<string>) => {
+  try {
+    fleet.host(JSON.parse(message.data) as HostStatus);
+  } catch {
+    // A malformed event changes nothing; the next snapshot has every host's state.
+  }
 });
 render();

@@ -80,7 +80,8 @@ export interface EventHandlers {
   snapshot?(snapshot: Snapshot): void;
   added?(item: DomainItem): void;
   changed?(item: DomainItem): void;
-  removed?(name: string): void;
+  /** `host`: the removed row's host at a fleet entry (docs/fleet.md). */
+  removed?(name: string, host?: string): void;
   sources?(sources: readonly SourceStatus[]): void;
   /** The stream is up (true) or broken and being retried by the browser (false). */
   connection?(up: boolean): void;
@@ -103,7 +104,10 @@ export function openEvents(handlers: EventHandlers): EventSource {
   on('snapshot', (data) => handlers.snapshot?.(data as Snapshot));
   on('domain-added', (data) => handlers.added?.(data as DomainItem));
   on('domain-changed', (data) => handlers.changed?.(data as DomainItem));
-  on('domain-removed', (data) => handlers.removed?.((data as { name: string }).name));
+  on('domain-removed', (data) => {
+    const removed = data as { name: string; host?: string };
+    handlers.removed?.(removed.name, removed.host);
+  });
   on('sources', (data) => handlers.sources?.(data as SourceStatus[]));
   source.addEventListener('open', () => handlers.connection?.(true));
   source.addEventListener('error', () => handlers.connection?.(false));

@@ -6,10 +6,11 @@
 import { h } from './dom.js';
 import {
   DEFAULT_VIEW,
+  filterDomains,
   moveRow,
   nextSort,
+  sortDomains,
   stateCounts,
-  visibleDomains,
   type ListView,
   type SortKey,
 } from './list-filter.js';
@@ -17,12 +18,18 @@ import type { DomainItem } from './types.js';
 
 export interface ListControls {
   /** The domains to show, filtered and sorted; also refreshes the counts. */
-  view(items: readonly DomainItem[]): DomainItem[];
+  view<T extends DomainItem>(items: readonly T[]): T[];
   /** Runs `render` (which replaces the rows) and puts the focus back on the same domain's row. */
   keepFocus(render: () => void): void;
+  /** The bar above the table (filter, counts), for more controls (the fleet's host filter). */
+  readonly tools: HTMLElement;
+  /** Changes part of the view (the fleet's host filter) and re-renders. */
+  update(patch: Partial<ListView>): void;
+  /** Makes a header added later (the fleet's Host) a sort button too. */
+  sortable(th: HTMLTableCellElement): void;
 }
 
-const SORTABLE: Readonly<Record<string, SortKey>> = { Name: 'name', State: 'state' };
+const SORTABLE: Readonly<Record<string, SortKey>> = { Name: 'name', State: 'state', Host: 'host' };
 
 function typing(target: EventTarget | null): boolean {
   return (
@@ -43,9 +50,15 @@ export function createListControls(table: HTMLTableElement, onChange: () => void
     'aria-keyshortcuts': '/',
   });
   const counts = h('span', { id: 'state-counts', class: 'state-counts', 'aria-live': 'polite' });
-  table.before(
-    h('div', { class: 'list-tools' }, h('label', { for: 'filter' }, 'Filter '), filter, ' ', counts),
+  const tools = h(
+    'div',
+    { class: 'list-tools' },
+    h('label', { for: 'filter' }, 'Filter '),
+    filter,
+    ' ',
+    counts,
   );
+  table.before(tools);
   filter.addEventListener('input', () => {
     view = { ...view, filter: filter.value };
     onChange();
@@ -53,9 +66,9 @@ export function createListControls(table: HTMLTableElement, onChange: () => void
 
   // Headers become buttons; the header cell carries aria-sort for screen readers.
   const headers = new Map<SortKey, HTMLTableCellElement>();
-  for (const th of table.querySelectorAll<HTMLTableCellElement>('thead th')) {
+  const sortable = (th: HTMLTableCellElement): void => {
     const key = SORTABLE[th.textContent.trim()];
-    if (key === undefined) continue;
+    if (key === undefined) return;
     const button = h('button', { type: 'button', class: 'sort', 'data-sort': key }, th.textContent);
     button.addEventListener('click', () => {
       view = nextSort(view, key);
@@ -63,7 +76,8 @@ export function createListControls(table: HTMLTableElement, onChange: () => void
     });
     th.replaceChildren(button);
     headers.set(key, th);
-  }
+  };
+  for (const th of table.querySelectorAll<HTMLTableCellElement>('thead th')) sortable(th);
   const showSort = (): void => {
     for (const [key, th] of headers) {
       if (key === view.sort) th.setAttribute('aria-sort', view.direction);
@@ -100,10 +114,33 @@ export function createListControls(table: HTMLTableElement, onChange: () => void
     links[next]!.focus();
   });
 
+  // Typing in the filter re-filters the same rows: their sorted order is kept (sorting 10,000
+  // fleet rows is most of a keystroke's time); any changed row or sort key sorts again.
+  let last: { items: readonly DomainItem[]; sort: string; sorted: readonly DomainItem[] } | null = null;
+  const sorted = <T extends DomainItem>(items: readonly T[]): T[] => {
+    const sort = `${view.sort} ${view.direction}`;
+    const same =
+      last !== null &&
+      last.sort === sort &&
+      last.items.length === items.length &&
+      items.every((item, i) => item === last!.items[i]);
+    if (!same) last = { items, sort, sorted: sortDomains(items, view) };
+    return last!.sorted as T[];
+  };
+
   return {
+    tools,
+    sortable(th) {
+      sortable(th);
+      showSort();
+    },
+    update(patch) {
+      view = { ...view, ...patch };
+      onChange();
+    },
     view(items) {
       showSort();
-      const shown = visibleDomains(items, view);
+      const shown = filterDomains(sorted(items), view);
       const all = stateCounts(items);
       counts.textContent =
         shown.length === items.length ? all : `${shown.length} of ${items.length} shown · ${all}`;

@@ -6,9 +6,11 @@ export interface ListedDomain {
   readonly name: string;
   readonly title: string | null;
   readonly state: string;
+  /** The host at a fleet entry (docs/fleet.md); absent on a standalone host. */
+  readonly host?: string;
 }
 
-export type SortKey = 'name' | 'state';
+export type SortKey = 'name' | 'state' | 'host';
 export type SortDirection = 'ascending' | 'descending';
 
 export interface ListView {
@@ -16,6 +18,8 @@ export interface ListView {
   readonly filter: string;
   readonly sort: SortKey;
   readonly direction: SortDirection;
+  /** At a fleet entry: only this host's domains ('' or absent: every host). */
+  readonly host?: string;
 }
 
 export const DEFAULT_VIEW: ListView = { filter: '', sort: 'name', direction: 'ascending' };
@@ -41,17 +45,35 @@ export function matchesFilter(item: Pick<ListedDomain, 'name' | 'title'>, filter
   );
 }
 
+// One collator for every comparison: localeCompare with options builds one per call, which
+// made sorting 10,000 fleet rows take about a second.
+const collator = new Intl.Collator(undefined, { numeric: true });
 const byName = (a: Pick<ListedDomain, 'name'>, b: Pick<ListedDomain, 'name'>): number =>
-  a.name.localeCompare(b.name, undefined, { numeric: true });
+  collator.compare(a.name, b.name);
+const byHost = (a: Pick<ListedDomain, 'host'>, b: Pick<ListedDomain, 'host'>): number =>
+  collator.compare(a.host ?? '', b.host ?? '');
 
 /** The domains the view shows, in its order (ties in state sort by name). */
 export function visibleDomains<T extends ListedDomain>(items: Iterable<T>, view: ListView): T[] {
+  return filterDomains(sortDomains([...items], view), view);
+}
+
+/** The view's filters (host, text), keeping the order of `sorted`. */
+export function filterDomains<T extends ListedDomain>(sorted: readonly T[], view: ListView): T[] {
+  const host = view.host ?? '';
+  return sorted.filter((item) => (host === '' || item.host === host) && matchesFilter(item, view.filter));
+}
+
+/** A sorted copy, in the view's order. */
+export function sortDomains<T extends ListedDomain>(items: readonly T[], view: ListView): T[] {
   const sign = view.direction === 'ascending' ? 1 : -1;
   const compare =
     view.sort === 'name'
-      ? (a: T, b: T) => sign * byName(a, b)
-      : (a: T, b: T) => sign * (stateRank(a.state) - stateRank(b.state)) || byName(a, b);
-  return [...items].filter((item) => matchesFilter(item, view.filter)).sort(compare);
+      ? (a: T, b: T) => sign * byName(a, b) || byHost(a, b)
+      : view.sort === 'host'
+        ? (a: T, b: T) => sign * byHost(a, b) || byName(a, b)
+        : (a: T, b: T) => sign * (stateRank(a.state) - stateRank(b.state)) || byName(a, b) || byHost(a, b);
+  return [...items].sort(compare);
 }
 
 /** "3 running · 2 shut off": each state present, in the state sort's order. */

@@ -6,14 +6,29 @@ export function encodeName(name: string): string {
   return encodeURIComponent(name);
 }
 
+// At a fleet entry the console page is `/console/<host>/<domain>…` and the domain's API is the
+// entry's `/api/fleet/hosts/<host>/domains/<domain>` (docs/fleet.md): web/lib/fleet.ts sets the
+// host once, before anything builds a path; null on a standalone host (paths as always).
+let consoleHost: string | null = null;
+export function useConsoleHost(host: string | null): void {
+  consoleHost = host;
+}
+
 /** `/console/<domain>`, `/console/<domain>/vnc` or `/console/<domain>/serial/<n>`. */
 export function consolePath(name: string, ref?: ConsoleRef): string {
-  const base = `/console/${encodeName(name)}`;
+  return consolePathOn(consoleHost, name, ref);
+}
+
+/** consolePath on a given fleet host (`/console/<host>/<domain>…`), or a standalone one (null). */
+export function consolePathOn(host: string | null, name: string, ref?: ConsoleRef): string {
+  const base =
+    host === null ? `/console/${encodeName(name)}` : `/console/${encodeName(host)}/${encodeName(name)}`;
   if (!ref) return base;
   return ref.kind === 'serial' ? `${base}/serial/${ref.index}` : `${base}/${ref.kind}`;
 }
 
 export function domainApiPath(name: string): string {
+  if (consoleHost !== null) return `/api/fleet/hosts/${encodeName(consoleHost)}/domains/${encodeName(name)}`;
   return `/api/domains/${encodeName(name)}`;
 }
 
@@ -31,6 +46,11 @@ export interface ConsoleLocation {
 
 /** Reads a console page's pathname; null when it is not one (or the name is badly encoded). */
 export function parseConsolePath(pathname: string): ConsoleLocation | null {
+  if (consoleHost !== null) {
+    const prefix = `/console/${encodeName(consoleHost)}`;
+    if (!pathname.startsWith(`${prefix}/`)) return null;
+    pathname = `/console${pathname.slice(prefix.length)}`;
+  }
   const match = /^\/console\/([^/]+)(?:\/(vnc|spice|serial\/(\d{1,4})))?\/?$/.exec(pathname);
   if (!match?.[1]) return null;
   let domain: string;

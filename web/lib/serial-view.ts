@@ -5,7 +5,6 @@ import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
 import { WebLinksAddon } from '@xterm/addon-web-links';
-import { requestTicket } from './api.js';
 import { Retry } from './backoff.js';
 import { DisconnectedBanner } from './disconnected.js';
 import { h, replace } from './dom.js';
@@ -14,7 +13,8 @@ import { LockPrompt } from './lock-prompt.js';
 import { SerialOffsets, type Gap } from './offsets.js';
 import { SerialLogDialog } from './serial-log-dialog.js';
 import { MarkerFilter, markerLine } from './serial-markers.js';
-import { serialLogPath, serialSocketPath, wsUrl } from './paths.js';
+import { serialLogPath } from './paths.js';
+import { socketUrl, type SocketParams } from './socket-url.js';
 import { WINDOW_TAG, holderName, renderChips } from './presence.js';
 import { onThemeChange, terminalTheme } from './theme.js';
 import type { LockHolder, Role, SerialClient, SerialControl } from './types.js';
@@ -252,9 +252,9 @@ export class SerialView implements ConsoleView {
   private async connect(): Promise<void> {
     if (this.disposed || this.ws) return;
     this.status.set('connecting', 'connecting…');
-    let ticket: string;
+    let url: (params: SocketParams) => string;
     try {
-      ticket = await requestTicket(this.options.domain, { kind: 'serial', index: this.options.index });
+      url = await socketUrl(this.options.domain, { kind: 'serial', index: this.options.index });
     } catch (error) {
       this.waitAndRetry(errorText(error));
       return;
@@ -263,12 +263,8 @@ export class SerialView implements ConsoleView {
     if (this.isDisposed()) return;
     const have = this.offsets.have;
     const params =
-      have === null
-        ? { last: FIRST_HISTORY_BYTES, ticket, window: WINDOW_TAG }
-        : { from: have, ticket, window: WINDOW_TAG };
-    const ws = new WebSocket(
-      wsUrl(location, serialSocketPath(this.options.domain, this.options.index), params),
-    );
+      have === null ? { last: FIRST_HISTORY_BYTES, window: WINDOW_TAG } : { from: have, window: WINDOW_TAG };
+    const ws = new WebSocket(url(params));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.lastError = '';

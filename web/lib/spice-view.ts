@@ -4,10 +4,9 @@
 // the console the user is asked before taking it over, and a window that lost it says who took
 // it and offers to take it back. The daemon enforces view-only; this page only hides the tools.
 import { SpiceMainConn } from '@spice-project/spice-html5/src/main.js';
-import { requestTicket } from './api.js';
 import { Retry } from './backoff.js';
 import { h } from './dom.js';
-import { spiceSocketPath, wsUrl } from './paths.js';
+import { socketUrl, type SocketParams } from './socket-url.js';
 import { CTRL_ALT_DEL, sendChord } from './spice-keys.js';
 import { VncPasswordPrompt } from './vnc-password.js';
 import { button, errorText, sendKeysMenu, StatusLine, type ConsoleView } from './view.js';
@@ -127,10 +126,10 @@ export class SpiceView implements ConsoleView {
     if (this.disposed || this.sc) return;
     this.ask.hidden = true;
     this.status.set('connecting', 'connecting…');
-    let ticket: string;
+    let url: (params: SocketParams) => string;
     let password = '';
     try {
-      ticket = await requestTicket(this.options.domain, { kind: 'spice' });
+      url = await socketUrl(this.options.domain, { kind: 'spice' });
       if (this.options.passwordSet) {
         this.status.set('waiting', 'the SPICE server asks for a password');
         password = await this.passwordPrompt.password();
@@ -141,9 +140,7 @@ export class SpiceView implements ConsoleView {
     }
     // Checked again: dispose() or another attempt may have run while we waited.
     if (this.isStale()) return;
-    const params: Record<string, string> = { ticket };
-    if (takeover) params.takeover = '1';
-    const uri = wsUrl(location, spiceSocketPath(this.options.domain), params);
+    const uri = url(takeover ? { takeover: '1' } : {});
     let linked = false;
     const sc = new SpiceMainConn({
       uri,

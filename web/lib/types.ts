@@ -17,6 +17,8 @@ export interface Session {
   readonly role: Role;
   /** How this page's requests authenticate: `session` (the login form's cookie) or `basic`. */
   readonly via?: 'basic' | 'session';
+  /** `entry` at a fleet entry (docs/fleet.md); absent on a standalone host. */
+  readonly fleet?: 'entry';
 }
 
 /** The SSE `snapshot` event. */

@@ -2,10 +2,9 @@
 // VM's control channel (/ws/vnc/<domain>/control?window=<tag>, JSON; docs/vnc.md "Control lock")
 // while the screen is connected: who watches (chips), who holds the keyboard, a Take control
 // button, and the "read-only here" prompt when this window types or clicks without control.
-import { requestTicket } from './api.js';
 import { h } from './dom.js';
 import { LockPrompt } from './lock-prompt.js';
-import { vncControlSocketPath, wsUrl } from './paths.js';
+import { socketUrl, type SocketParams } from './socket-url.js';
 import { WINDOW_TAG, holderName, renderChips } from './presence.js';
 import type { Role, VncControl } from './types.js';
 import { button, errorText } from './view.js';
@@ -89,9 +88,9 @@ export class VncPresence {
 
   private async open(): Promise<void> {
     if (!this.wanted || this.ws) return;
-    let ticket: string;
+    let url: (params: SocketParams) => string;
     try {
-      ticket = await requestTicket(this.options.domain, { kind: 'vnc' });
+      url = await socketUrl(this.options.domain, { kind: 'vnc-control' });
     } catch (error) {
       this.lockText.textContent = `presence unavailable: ${errorText(error)}`;
       this.scheduleReopen();
@@ -99,9 +98,7 @@ export class VncPresence {
     }
     // Checked again: the screen may have gone, or another open won, while the ticket came.
     if (!this.stillWanted()) return;
-    const ws = new WebSocket(
-      wsUrl(location, vncControlSocketPath(this.options.domain), { ticket, window: WINDOW_TAG }),
-    );
+    const ws = new WebSocket(url({ window: WINDOW_TAG }));
     this.ws = ws;
     ws.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (typeof event.data === 'string') this.onMessage(event.data);

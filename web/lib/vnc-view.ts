@@ -1,13 +1,12 @@
 // The VNC console: noVNC's RFB on a ticketed WebSocket, with scaling, special keys, paste as
 // keystrokes, fullscreen, and reconnects with backoff that follow the VM through reboots.
 import RFB from '@novnc/novnc';
-import { requestTicket } from './api.js';
 import { Retry } from './backoff.js';
 import { DisconnectedBanner } from './disconnected.js';
 import { h } from './dom.js';
 import { KeyBar } from './key-bar.js';
 import { SHIFT, strokesFor, typeableChars, type KeyStroke } from './keys.js';
-import { vncSocketPath, wsUrl } from './paths.js';
+import { socketUrl, type SocketParams } from './socket-url.js';
 import { WINDOW_TAG } from './presence.js';
 import { VncPresence } from './vnc-presence.js';
 import { VncPasswordPrompt } from './vnc-password.js';
@@ -205,19 +204,16 @@ export class VncView implements ConsoleView {
   private async connect(): Promise<void> {
     if (this.disposed || this.rfb) return;
     this.status.set('connecting', 'connecting…');
-    let ticket: string;
+    let url: (params: SocketParams) => string;
     try {
-      ticket = await requestTicket(this.options.domain, { kind: 'vnc' });
+      url = await socketUrl(this.options.domain, { kind: 'vnc' });
     } catch (error) {
       this.waitAndRetry(errorText(error));
       return;
     }
     // Checked again: dispose() may have run while the ticket was on its way.
     if (this.isDisposed()) return;
-    const ws = new WebSocket(
-      wsUrl(location, vncSocketPath(this.options.domain), { ticket, window: WINDOW_TAG }),
-      ['binary'],
-    );
+    const ws = new WebSocket(url({ window: WINDOW_TAG }), ['binary']);
     let closeReason = '';
     let closeCode: number | undefined;
     // Registered before noVNC's handlers, so the server's close reason ("domain stopped") is

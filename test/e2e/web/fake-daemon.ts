@@ -182,6 +182,13 @@ export class FakeDaemon {
     handleProtocols: (protocols) => (protocols.has('binary') ? 'binary' : false),
   });
   url = '';
+  /**
+   * Plays a fleet entry (docs/fleet.md) for the pages: the session says `fleet: "entry"`, rows
+   * (keyed as the test likes) carry `host`, `POST /api/fleet/tickets` answers this fake's own
+   * WebSocket URL; each ticket request is kept in `fleetTickets`.
+   */
+  fleet = false;
+  readonly fleetTickets: { host: string; domain: string; console: string }[] = [];
 
   constructor(
     private readonly root: string,
@@ -236,7 +243,7 @@ export class FakeDaemon {
     for (const ws of this.vncClients) ws.close(1000, reason);
   }
 
-  private emit(event: string, data: unknown): void {
+  emit(event: string, data: unknown): void {
     for (const res of this.streams) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
@@ -270,9 +277,10 @@ export class FakeDaemon {
     if (p.startsWith('/console/')) return this.file(res, 'console.html');
     if (p.startsWith('/assets/')) return this.file(res, p.slice('/assets/'.length));
     if (p === '/api/session') {
-      json(res, 200, principal);
+      json(res, 200, this.fleet ? { ...principal, fleet: 'entry' } : principal);
       return;
     }
+    if (this.fleet && (await this.fleetApi(req, res, p, principal))) return;
     if (p === '/api/domains') {
       json(res, 200, [...this.domains.values()]);
       return;
@@ -299,6 +307,44 @@ export class FakeDaemon {
       return;
     }
     json(res, 404, { error: { code: 'VWC_ERR_NOT_FOUND', message: 'not found' } });
+  }
+
+  private async fleetApi(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    p: string,
+    principal: Principal,
+  ): Promise<boolean> {
+    const one = /^\/api\/fleet\/hosts\/([^/]+)\/domains\/([^/]+)$/.exec(p);
+    if (one?.[1] && one[2]) {
+      const [host, name] = [decodeURIComponent(one[1]), decodeURIComponent(one[2])];
+      const item = [...this.domains.values()].find(
+        (d) => (d as { host?: string }).host === host && d.name === name,
+      );
+      if (item) json(res, 200, item);
+      else json(res, 404, { error: { code: 'VWC_ERR_NOT_FOUND', message: 'no such domain' } });
+      return true;
+    }
+    if (p !== '/api/fleet/tickets' || req.method !== 'POST') return false;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      host: string;
+      domain: string;
+      console: string;
+    };
+    this.fleetTickets.push(body);
+    const ticket = randomBytes(16).toString('hex');
+    this.tickets.set(ticket, principal);
+    const name = encodeURIComponent(body.domain);
+    const where =
+      body.console === 'vnc'
+        ? `/ws/vnc/${name}`
+        : body.console === 'vnc-control'
+          ? `/ws/vnc/${name}/control`
+          : `/ws/${body.console.replace('/', `/${name}/`)}`;
+    json(res, 200, { ticket, url: `${this.url.replace('http:', 'ws:')}${where}?ticket=${ticket}` });
+    return true;
   }
 
   private async file(res: http.ServerResponse, name: string): Promise<void> {

@@ -151,4 +151,15 @@ describe('benches, --quick', () => {
     expect(polled![6], stdout).toBe('0');
     expect(Number(polled![4]), stdout).toBeGreaterThan(0);
   }, 300_000);
+
+  it('bench:fleet prints the entry and list-page tables, with every host change seen at the entry', async () => {
+    const { code, stdout, stderr } = await runBench('fleet');
+    expect(code, stderr).toBe(0);
+    const entry = tableRows(stdout, /^## Entry start and live changes/);
+    expect(row(entry, 'changes not seen within 10 s')?.[1], stdout).toBe('0');
+    expect(row(entry, 'entry spawned → GET /api/domains lists all 60 VMs'), stdout).toBeDefined();
+    const filters = tableRows(stdout, /^## Filter box/);
+    expect(row(filters, '`sim2-vm-3`')?.[1], stdout).toBe('1');
+    expect(row(filters, '(cleared: all rows)')?.[1], stdout).toBe('60');
+  }, 300_000);
 });
