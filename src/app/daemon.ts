@@ -166,6 +166,7 @@ export async function startDaemon(
       limiter,
       listen: config.listen,
       version,
+      recordingReaders: config.vncRecording.readableBy,
       ...(power ? { power } : {}),
       ...(thumbnails
         ? {

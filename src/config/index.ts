@@ -7,6 +7,7 @@ export type {
   LogLevel,
   MetricsConfig,
   SerialLogConfig,
+  VncRecordingConfig,
   SlowClientPolicy,
   SessionsConfig,
   SshConfig,

@@ -11,6 +11,7 @@ import type {
   LogLevel,
   MetricsConfig,
   SerialLogConfig,
+  VncRecordingConfig,
   ThumbnailsConfig,
   SlowClientPolicy,
   VncInputLock,
@@ -18,6 +19,7 @@ import type {
   UserPolicy,
 } from './types.js';
 // The serial defaults live with the multiplexer that they tune; the config only validates them.
+import type { Role } from '../bridge/types.js';
 import { DEFAULT_SERIAL_OPTIONS as SERIAL } from '../bridge/serial/options.js';
 import { packageRoot } from './package.js';
 import { configError, int, isRecord, oneOf, rejectUnknownKeys, str, strList } from './validate.js';
@@ -271,6 +273,7 @@ const TOP_KEYS = [
   'logLevel',
   'metrics',
   'serialLog',
+  'vncRecording',
   'thumbnails',
 ] as const;
 
@@ -387,6 +390,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     ]),
     metrics: parseMetrics(raw),
     serialLog: parseSerialLog(raw),
+    vncRecording: parseVncRecording(raw),
     thumbnails: parseThumbnails(raw),
     configFile,
   };
@@ -453,6 +457,42 @@ function parseSerialLog(raw: Record<string, unknown>): SerialLogConfig {
     maxBytesPerPort,
     maxTotalBytes,
     maxAgeDays: int('serialLog.maxAgeDays', log.maxAgeDays ?? 30, 0, 36_500),
+  };
+}
+
+function parseVncRecording(raw: Record<string, unknown>): VncRecordingConfig {
+  const rec = section(raw, 'vncRecording', [
+    'enabled',
+    'domains',
+    'maxBytesPerRecording',
+    'maxTotalBytes',
+    'maxAgeDays',
+    'readableBy',
+  ]);
+  if (rec.enabled !== undefined && typeof rec.enabled !== 'boolean')
+    throw configError('vncRecording.enabled', `expected true or false, got ${JSON.stringify(rec.enabled)}`);
+  const MiB = 1024 * 1024;
+  const maxBytesPerRecording = int(
+    'vncRecording.maxBytesPerRecording',
+    rec.maxBytesPerRecording ?? 256 * MiB,
+    MiB,
+    1024 * 1024 * MiB,
+  );
+  const maxTotalBytes = int(
+    'vncRecording.maxTotalBytes',
+    rec.maxTotalBytes ?? 4096 * MiB,
+    MiB,
+    1024 * 1024 * MiB,
+  );
+  if (maxTotalBytes < maxBytesPerRecording)
+    throw configError('vncRecording.maxTotalBytes', 'must be at least vncRecording.maxBytesPerRecording');
+  return {
+    enabled: rec.enabled ?? true,
+    domains: strList('vncRecording.domains', rec.domains ?? []),
+    maxBytesPerRecording,
+    maxTotalBytes,
+    maxAgeDays: int('vncRecording.maxAgeDays', rec.maxAgeDays ?? 30, 0, 36_500),
+    readableBy: oneOf<Role>('vncRecording.readableBy', rec.readableBy ?? 'operator', ['operator', 'viewer']),
   };
 }
 
