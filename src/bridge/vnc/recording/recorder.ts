@@ -43,6 +43,7 @@ export class Recorder {
   private file: RecordingFile | null = null;
   private offset = 0;
   private size = { width: 0, height: 0 };
+  private initialSize = { width: 0, height: 0 };
   private timer: NodeJS.Timeout | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -96,6 +97,11 @@ export class Recorder {
     return this.file?.bytes ?? 0;
   }
 
+  /** The screen size at the start of the recording. */
+  get screen(): { readonly width: number; readonly height: number } {
+    return this.initialSize;
+  }
+
   /** Ends the recording: an `end` record, the file closed, the connection closed. */
   async stop(reason: string, by?: string): Promise<void> {
     if (this.ended) return;
@@ -120,6 +126,7 @@ export class Recorder {
     clearTimeout(this.handshakeTimer);
     const { width, height, name, serverInit, rest } = step.done;
     this.size = { width, height };
+    this.initialSize = { width, height };
     try {
       this.file = new RecordingFile(this.options.file, {
         flushMs: this.options.flushMs,

@@ -288,19 +288,33 @@ export class VncRecordings {
     } catch {
       return null;
     }
+    // A recording under way is described by its recorder (its start may not be on disk yet).
+    const recorder = this.active.get(vmName);
+    if (recorder?.id === id) {
+      return {
+        id,
+        domain: vmName,
+        by: recorder.by,
+        started: recorder.since,
+        ended: this.now(),
+        bytes: Math.max(size, recorder.bytes),
+        ...recorder.screen,
+        active: true,
+        continues: null,
+      };
+    }
     const decoded = decodeRecording(head);
     const start = decoded.start;
-    const active = this.active.get(vmName)?.id === id;
     return {
       id,
       domain: vmName,
       by: start?.by ?? 'unknown',
       started: decoded.startTime ?? mtimeMs,
-      ended: active ? this.now() : mtimeMs,
-      bytes: active ? Math.max(size, this.active.get(vmName)!.bytes) : size,
+      ended: mtimeMs,
+      bytes: size,
       width: start?.width ?? 0,
       height: start?.height ?? 0,
-      active,
+      active: false,
       continues: start?.continues ?? null,
     };
   }
