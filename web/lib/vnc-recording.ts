@@ -35,9 +35,10 @@ export class RecordingBadge {
   }
 
   /** The recording state, from the control channel's hello or a `recording` message. */
-  update(recording: VncRecordingInfo | null): void {
-    this.recording = recording;
-    this.badge.hidden = recording === null;
+  update(recording: VncRecordingInfo | null | undefined): void {
+    // A server without recording sends no `recording` in its hello: not recording.
+    this.recording = recording ?? null;
+    this.badge.hidden = !recording;
     this.badge.title = recording
       ? `Recorded since ${new Date(recording.since).toLocaleTimeString()} (started by ${recording.by})`
       : '';
