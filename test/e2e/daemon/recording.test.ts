@@ -11,6 +11,7 @@ import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/brows
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
 import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
+import { formatViolations, seriousViolations } from '../../helpers/axe.js';
 import { litPixels, waitFor } from '../web/probes.js';
 
 const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
@@ -56,6 +57,8 @@ describe('VNC recording in Chromium', () => {
   async function pageAs(user: { name: string; password: string }): Promise<Page> {
     const browser = await launchBrowser({
       httpCredentials: { username: user.name, password: user.password },
+      // axe is injected into the pages (their CSP forbids injected scripts).
+      bypassCSP: true,
     });
     browsers.push(browser);
     return browser.context.newPage();
@@ -99,6 +102,8 @@ describe('VNC recording in Chromium', () => {
     await operator.locator('.vnc-view .badge-recording').waitFor({ state: 'visible' });
     expect(await operator.locator('.record-toggle').innerText()).toBe('Stop recording');
     await saveScreenshot(viewer, 'console-vnc-recording.png', false);
+    const onConsole = await seriousViolations(viewer);
+    expect(onConsole, formatViolations(onConsole)).toEqual([]);
 
     // A few seconds of the screen; the last picture is what the recording must end on.
     await new Promise((r) => setTimeout(r, 4000));
@@ -139,6 +144,8 @@ describe('VNC recording in Chromium', () => {
     const agree = played.cells.filter((c, i) => c === liveAtStop.cells[i]).length / played.cells.length;
     expect(agree).toBeGreaterThan(0.95);
     await saveScreenshot(operator, 'recording-playback.png', true);
+    const onPlayer = await seriousViolations(operator);
+    expect(onPlayer, formatViolations(onPlayer)).toEqual([]);
     const audit = daemon
       .output()
       .split('\n')
