@@ -6,18 +6,10 @@ import { byId, h, replace } from './lib/dom.js';
 import { consolePath, domainApiPath, recordingsPagePath } from './lib/paths.js';
 import { RecordingPlayer, decodeRecordingFile } from './lib/recording-player.js';
 import { showSession } from './lib/session.js';
+import type { RecordingSummary } from './lib/types.js';
 import { button, errorText } from './lib/view.js';
 
-interface Summary {
-  readonly id: string;
-  readonly by: string;
-  readonly started: number;
-  readonly ended: number;
-  readonly bytes: number;
-  readonly width: number;
-  readonly height: number;
-  readonly active: boolean;
-}
+type Summary = RecordingSummary;
 
 /** What end-to-end tests read. */
 declare global {

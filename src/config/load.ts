@@ -426,6 +426,35 @@ function parseMetrics(raw: Record<string, unknown>): MetricsConfig {
   };
 }
 
+/**
+ * The settings serialLog and vncRecording share: `enabled`, a size per unit (port, recording)
+ * and in total (at least the unit's, both at least 1 MiB), and an age in days (0: none).
+ */
+function retention(
+  name: string,
+  value: Record<string, unknown>,
+  perKey: string,
+  defaults: { readonly perMiB: number; readonly totalMiB: number },
+): { enabled: boolean; per: number; total: number; maxAgeDays: number } {
+  if (value.enabled !== undefined && typeof value.enabled !== 'boolean')
+    throw configError(`${name}.enabled`, `expected true or false, got ${JSON.stringify(value.enabled)}`);
+  const MiB = 1024 * 1024;
+  const per = int(`${name}.${perKey}`, value[perKey] ?? defaults.perMiB * MiB, MiB, 1024 * 1024 * MiB);
+  const total = int(
+    `${name}.maxTotalBytes`,
+    value.maxTotalBytes ?? defaults.totalMiB * MiB,
+    MiB,
+    1024 * 1024 * MiB,
+  );
+  if (total < per) throw configError(`${name}.maxTotalBytes`, `must be at least ${name}.${perKey}`);
+  return {
+    enabled: value.enabled ?? true,
+    per,
+    total,
+    maxAgeDays: int(`${name}.maxAgeDays`, value.maxAgeDays ?? 30, 0, 36_500),
+  };
+}
+
 function parseSerialLog(raw: Record<string, unknown>): SerialLogConfig {
   const log = section(raw, 'serialLog', [
     'enabled',
@@ -434,29 +463,13 @@ function parseSerialLog(raw: Record<string, unknown>): SerialLogConfig {
     'maxTotalBytes',
     'maxAgeDays',
   ]);
-  if (log.enabled !== undefined && typeof log.enabled !== 'boolean')
-    throw configError('serialLog.enabled', `expected true or false, got ${JSON.stringify(log.enabled)}`);
-  const MiB = 1024 * 1024;
-  const maxBytesPerPort = int(
-    'serialLog.maxBytesPerPort',
-    log.maxBytesPerPort ?? 64 * MiB,
-    MiB,
-    1024 * 1024 * MiB,
-  );
-  const maxTotalBytes = int(
-    'serialLog.maxTotalBytes',
-    log.maxTotalBytes ?? 1024 * MiB,
-    MiB,
-    1024 * 1024 * MiB,
-  );
-  if (maxTotalBytes < maxBytesPerPort)
-    throw configError('serialLog.maxTotalBytes', 'must be at least serialLog.maxBytesPerPort');
+  const kept = retention('serialLog', log, 'maxBytesPerPort', { perMiB: 64, totalMiB: 1024 });
   return {
-    enabled: log.enabled ?? true,
+    enabled: kept.enabled,
     flushMs: int('serialLog.flushMs', log.flushMs ?? 200, 10, 1000),
-    maxBytesPerPort,
-    maxTotalBytes,
-    maxAgeDays: int('serialLog.maxAgeDays', log.maxAgeDays ?? 30, 0, 36_500),
+    maxBytesPerPort: kept.per,
+    maxTotalBytes: kept.total,
+    maxAgeDays: kept.maxAgeDays,
   };
 }
 
@@ -469,29 +482,13 @@ function parseVncRecording(raw: Record<string, unknown>): VncRecordingConfig {
     'maxAgeDays',
     'readableBy',
   ]);
-  if (rec.enabled !== undefined && typeof rec.enabled !== 'boolean')
-    throw configError('vncRecording.enabled', `expected true or false, got ${JSON.stringify(rec.enabled)}`);
-  const MiB = 1024 * 1024;
-  const maxBytesPerRecording = int(
-    'vncRecording.maxBytesPerRecording',
-    rec.maxBytesPerRecording ?? 256 * MiB,
-    MiB,
-    1024 * 1024 * MiB,
-  );
-  const maxTotalBytes = int(
-    'vncRecording.maxTotalBytes',
-    rec.maxTotalBytes ?? 4096 * MiB,
-    MiB,
-    1024 * 1024 * MiB,
-  );
-  if (maxTotalBytes < maxBytesPerRecording)
-    throw configError('vncRecording.maxTotalBytes', 'must be at least vncRecording.maxBytesPerRecording');
+  const kept = retention('vncRecording', rec, 'maxBytesPerRecording', { perMiB: 256, totalMiB: 4096 });
   return {
-    enabled: rec.enabled ?? true,
+    enabled: kept.enabled,
     domains: strList('vncRecording.domains', rec.domains ?? []),
-    maxBytesPerRecording,
-    maxTotalBytes,
-    maxAgeDays: int('vncRecording.maxAgeDays', rec.maxAgeDays ?? 30, 0, 36_500),
+    maxBytesPerRecording: kept.per,
+    maxTotalBytes: kept.total,
+    maxAgeDays: kept.maxAgeDays,
     readableBy: oneOf<Role>('vncRecording.readableBy', rec.readableBy ?? 'operator', ['operator', 'viewer']),
   };
 }

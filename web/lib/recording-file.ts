@@ -1,19 +1,13 @@
 // A VNC recording file (src/bridge/vnc/recording/format.ts) decoded in the browser: the serial
 // log's records (24-byte header: type, length, offset, time; then the payload) after the magic.
 // Apart from noVNC so unit tests can read it in Node.
+import type { RecordingEvent } from './types.js';
 const MAGIC = 'VWCVNC1\n';
 const HEADER = 24;
 const TYPE_DATA = 1;
 const TYPE_EVENT = 2;
 
-export interface RecordingStart {
-  readonly kind: 'start';
-  readonly domain: string;
-  readonly by: string;
-  readonly width: number;
-  readonly height: number;
-  readonly name: string;
-}
+export type RecordingStart = Extract<RecordingEvent, { kind: 'start' }>;
 
 export interface RecordedFrame {
   /** ms after the recording's first record. */
@@ -52,9 +46,9 @@ export function decodeRecordingFile(buffer: ArrayBuffer): DecodedRecordingFile {
     const payload = bytes.subarray(at + HEADER, end);
     if (type === TYPE_DATA) frames.push({ at: time - startTime, data: payload });
     else if (type === TYPE_EVENT) {
-      const event = JSON.parse(new TextDecoder().decode(payload)) as { kind: string; reason?: string };
-      if (event.kind === 'start' && !start) start = event as RecordingStart;
-      if (event.kind === 'end') endReason = event.reason ?? null;
+      const event = JSON.parse(new TextDecoder().decode(payload)) as RecordingEvent;
+      if (event.kind === 'start') start ??= event;
+      else endReason = event.reason;
     } else break;
     at = end;
   }

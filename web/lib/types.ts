@@ -10,6 +10,7 @@ import type { SourceStatus } from '../../src/discovery/types.js';
 import type { DomainItem } from '../../src/http/index.js';
 
 export type { DomainItem, LockHolder, Role, SourceStatus, VncRecordingInfo };
+export type { RecordingEvent, RecordingSummary } from '../../src/bridge/vnc/recording/index.js';
 
 /** `GET /api/session`. */
 export interface Session {
