@@ -182,6 +182,7 @@ export async function startDaemon(
       limiter,
       listen: config.listen,
       version,
+      recordingReaders: config.vncRecording.readableBy,
       ...(power ? { power } : {}),
       ...(thumbnails
         ? {

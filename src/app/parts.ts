@@ -8,6 +8,7 @@ import { createDiscovery, createVirshRunner } from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
 import { filterRegistry } from './filter-registry.js';
 import { vncInputLock } from './vnc-input-lock.js';
+import { vncRecordingOptions } from './vnc-recording.js';
 
 export const realParts: DaemonParts = {
   createDiscovery: (config, logger) => {
@@ -45,6 +46,14 @@ export const realParts: DaemonParts = {
                 ...(hooks?.onSerialLogWriting ? { onWritingChange: hooks.onSerialLogWriting } : {}),
               },
             ),
+          }
+        : {}),
+      ...(config.vncRecording.enabled
+        ? {
+            vncRecording: {
+              root: path.join(config.stateDir, 'vnc-recordings'),
+              options: vncRecordingOptions(config.vncRecording),
+            },
           }
         : {}),
       serial: { ...config.serial },

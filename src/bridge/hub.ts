@@ -12,12 +12,14 @@ import type { Availability, ConsoleHub, ConsoleSession, HistoryRead, SerialAttac
 import type { SerialConnector } from './upstream/index.js';
 import { createVncBridge, type InputLockMode, type VncBridge } from './vnc/index.js';
 import { createSpiceBridge, type SpiceBridge } from './spice/index.js';
+import { VncRecordings, type VncRecordingOptions } from './vnc/recording/index.js';
 
 /** The part of the VNC bridge the hub uses (so tests may inject a stand-in). */
 export type VncBridgeLike = Pick<
   VncBridge,
   'available' | 'attach' | 'controlAvailable' | 'attachControl' | 'vmChanged' | 'vmRemoved' | 'stop'
->;
+> &
+  Partial<Pick<VncBridge, 'recordingChanged'>>;
 
 /** The part of the SPICE bridge the hub uses. */
 export type SpiceBridgeLike = Pick<SpiceBridge, 'available' | 'attach' | 'vmChanged' | 'vmRemoved' | 'stop'>;
@@ -43,6 +45,8 @@ export interface ConsoleHubDeps {
   readonly onSerialResync?: (vmName: string) => void;
   /** Serial logs on disk (history survives restarts); none: memory only. */
   readonly serialLogStore?: SerialLogStore;
+  /** VNC session recordings (docs/vnc.md "Recording") in `root`; none: recording is off. */
+  readonly vncRecording?: { readonly root: string; readonly options?: Partial<VncRecordingOptions> };
 }
 
 export interface ConsoleHubHandle extends ConsoleHub {
@@ -64,6 +68,17 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
     ...(deps.onSerialResync ? { onResync: deps.onSerialResync } : {}),
     ...(deps.serialLogStore ? { logStore: deps.serialLogStore } : {}),
   });
+  const recordings = deps.vncRecording
+    ? new VncRecordings({
+        root: deps.vncRecording.root,
+        registry,
+        logger,
+        ...(deps.vncRecording.options ? { options: deps.vncRecording.options } : {}),
+        onChange: (vmName, state) => {
+          vnc.recordingChanged?.(vmName, state);
+        },
+      })
+    : undefined;
   const vnc: VncBridgeLike =
     deps.vnc ??
     createVncBridge({
@@ -71,6 +86,7 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       maxViewersPerVm: deps.vncOptions?.maxViewersPerVm ?? 16,
       maxFrameBytes: deps.vncOptions?.maxFrameBytes ?? 1024 * 1024,
       ...(deps.vncOptions?.inputLock ? { inputLock: deps.vncOptions.inputLock } : {}),
+      ...(recordings ? { recordingOf: (vmName: string) => recordings.state(vmName) } : {}),
     });
   const spice: SpiceBridgeLike =
     deps.spice ??
@@ -91,10 +107,12 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
 
   return {
     serial,
+    ...(recordings ? { recordings } : {}),
     start(): void {
       if (started) return;
       started = true;
       serial.start();
+      recordings?.start();
       registry.on('vm-changed', onChanged);
       registry.on('vm-removed', onRemoved);
     },
@@ -152,6 +170,8 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
       registry.off('vm-changed', onChanged);
       registry.off('vm-removed', onRemoved);
       started = false;
+      // Recordings end first: their `end` records say `daemon stopping`, not `server closed`.
+      await recordings?.stop();
       await Promise.all([serial.stop(reason), vnc.stop(reason), spice.stop(reason)]);
     },
   };

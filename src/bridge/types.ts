@@ -1,6 +1,7 @@
 // The contract between the HTTP layer and the console bridges. The HTTP layer authenticates,
 // checks ACL/Origin/route on the upgrade request, completes the WebSocket handshake and then
 // hands the socket to the hub. Everything after the handshake belongs to the bridges.
+import type { VncRecordings } from './vnc/recording/index.js';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { VwcError } from '../errors/index.js';
@@ -115,6 +116,8 @@ export interface ConsoleHub {
   attachVncControl(ws: WebSocket, vmName: string, session: ConsoleSession): void;
   /** Whether the VM has a VNC console whose control channel may be opened (no viewer limit). */
   vncControlAvailable(vmName: string): Availability;
+  /** VNC session recordings (docs/vnc.md "Recording"); absent when recording is off. */
+  readonly recordings?: VncRecordings;
   /** Closes every client with `reason`, releases every upstream. */
   stop(reason: string): Promise<void>;
 }

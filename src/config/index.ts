@@ -11,6 +11,7 @@ export type {
   LogLevel,
   MetricsConfig,
   SerialLogConfig,
+  VncRecordingConfig,
   SlowClientPolicy,
   SessionsConfig,
   SshConfig,

@@ -11,6 +11,7 @@ import type {
   LogLevel,
   MetricsConfig,
   SerialLogConfig,
+  VncRecordingConfig,
   ThumbnailsConfig,
   SlowClientPolicy,
   VncInputLock,
@@ -18,6 +19,7 @@ import type {
   UserPolicy,
 } from './types.js';
 // The serial defaults live with the multiplexer that they tune; the config only validates them.
+import type { Role } from '../bridge/types.js';
 import { DEFAULT_SERIAL_OPTIONS as SERIAL } from '../bridge/serial/options.js';
 import { parseFleet } from './fleet.js';
 import { packageRoot } from './package.js';
@@ -272,6 +274,7 @@ const TOP_KEYS = [
   'logLevel',
   'metrics',
   'serialLog',
+  'vncRecording',
   'thumbnails',
   'fleet',
 ] as const;
@@ -389,6 +392,7 @@ function validate(raw: Record<string, unknown>, configFile: string | null): Conf
     ]),
     metrics: parseMetrics(raw),
     serialLog: parseSerialLog(raw),
+    vncRecording: parseVncRecording(raw),
     thumbnails: parseThumbnails(raw),
     fleet: parseFleet(raw.fleet),
     configFile,
@@ -425,6 +429,35 @@ function parseMetrics(raw: Record<string, unknown>): MetricsConfig {
   };
 }
 
+/**
+ * The settings serialLog and vncRecording share: `enabled`, a size per unit (port, recording)
+ * and in total (at least the unit's, both at least 1 MiB), and an age in days (0: none).
+ */
+function retention(
+  name: string,
+  value: Record<string, unknown>,
+  perKey: string,
+  defaults: { readonly perMiB: number; readonly totalMiB: number },
+): { enabled: boolean; per: number; total: number; maxAgeDays: number } {
+  if (value.enabled !== undefined && typeof value.enabled !== 'boolean')
+    throw configError(`${name}.enabled`, `expected true or false, got ${JSON.stringify(value.enabled)}`);
+  const MiB = 1024 * 1024;
+  const per = int(`${name}.${perKey}`, value[perKey] ?? defaults.perMiB * MiB, MiB, 1024 * 1024 * MiB);
+  const total = int(
+    `${name}.maxTotalBytes`,
+    value.maxTotalBytes ?? defaults.totalMiB * MiB,
+    MiB,
+    1024 * 1024 * MiB,
+  );
+  if (total < per) throw configError(`${name}.maxTotalBytes`, `must be at least ${name}.${perKey}`);
+  return {
+    enabled: value.enabled ?? true,
+    per,
+    total,
+    maxAgeDays: int(`${name}.maxAgeDays`, value.maxAgeDays ?? 30, 0, 36_500),
+  };
+}
+
 function parseSerialLog(raw: Record<string, unknown>): SerialLogConfig {
   const log = section(raw, 'serialLog', [
     'enabled',
@@ -433,29 +466,33 @@ function parseSerialLog(raw: Record<string, unknown>): SerialLogConfig {
     'maxTotalBytes',
     'maxAgeDays',
   ]);
-  if (log.enabled !== undefined && typeof log.enabled !== 'boolean')
-    throw configError('serialLog.enabled', `expected true or false, got ${JSON.stringify(log.enabled)}`);
-  const MiB = 1024 * 1024;
-  const maxBytesPerPort = int(
-    'serialLog.maxBytesPerPort',
-    log.maxBytesPerPort ?? 64 * MiB,
-    MiB,
-    1024 * 1024 * MiB,
-  );
-  const maxTotalBytes = int(
-    'serialLog.maxTotalBytes',
-    log.maxTotalBytes ?? 1024 * MiB,
-    MiB,
-    1024 * 1024 * MiB,
-  );
-  if (maxTotalBytes < maxBytesPerPort)
-    throw configError('serialLog.maxTotalBytes', 'must be at least serialLog.maxBytesPerPort');
+  const kept = retention('serialLog', log, 'maxBytesPerPort', { perMiB: 64, totalMiB: 1024 });
   return {
-    enabled: log.enabled ?? true,
+    enabled: kept.enabled,
     flushMs: int('serialLog.flushMs', log.flushMs ?? 200, 10, 1000),
-    maxBytesPerPort,
-    maxTotalBytes,
-    maxAgeDays: int('serialLog.maxAgeDays', log.maxAgeDays ?? 30, 0, 36_500),
+    maxBytesPerPort: kept.per,
+    maxTotalBytes: kept.total,
+    maxAgeDays: kept.maxAgeDays,
+  };
+}
+
+function parseVncRecording(raw: Record<string, unknown>): VncRecordingConfig {
+  const rec = section(raw, 'vncRecording', [
+    'enabled',
+    'domains',
+    'maxBytesPerRecording',
+    'maxTotalBytes',
+    'maxAgeDays',
+    'readableBy',
+  ]);
+  const kept = retention('vncRecording', rec, 'maxBytesPerRecording', { perMiB: 256, totalMiB: 4096 });
+  return {
+    enabled: kept.enabled,
+    domains: strList('vncRecording.domains', rec.domains ?? []),
+    maxBytesPerRecording: kept.per,
+    maxTotalBytes: kept.total,
+    maxAgeDays: kept.maxAgeDays,
+    readableBy: oneOf<Role>('vncRecording.readableBy', rec.readableBy ?? 'operator', ['operator', 'viewer']),
   };
 }
 

@@ -62,6 +62,22 @@ export interface SerialLogConfig {
   readonly maxAgeDays: number;
 }
 
+/** VNC session recordings, in `<stateDir>/vnc-recordings` (src/bridge/vnc/recording). */
+export interface VncRecordingConfig {
+  /** Operators may start recordings, and `domains` are recorded (default true). */
+  readonly enabled: boolean;
+  /** Glob patterns of domains recorded whenever they run (default none). */
+  readonly domains: readonly string[];
+  /** A recording past this goes on in a new file. */
+  readonly maxBytesPerRecording: number;
+  /** Every recording together; the oldest go first. */
+  readonly maxTotalBytes: number;
+  /** Recordings older than this are deleted; 0 keeps them until the sizes say otherwise. */
+  readonly maxAgeDays: number;
+  /** Who may list, play back and download recordings (domain ACL applies too): operators only by default. */
+  readonly readableBy: Role;
+}
+
 /** List-page thumbnails (src/control/thumbnails): how often, how many at once, how wide. */
 export interface ThumbnailsConfig {
   /** A VM's screen is captured at most once per interval, however many browsers ask (default 10). */
@@ -169,6 +185,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly metrics: MetricsConfig;
   readonly serialLog: SerialLogConfig;
+  readonly vncRecording: VncRecordingConfig;
   readonly thumbnails: ThumbnailsConfig;
   /** Fleet roles (docs/fleet.md); both null on a standalone host. */
   readonly fleet: FleetConfig;

@@ -143,6 +143,12 @@ export const ERRORS = {
     ws: 4206,
     summary: 'A message on the VNC control channel (presence, input lock) was not understood.',
   },
+  VWC_ERR_RECORDING_UNAVAILABLE: {
+    http: 409,
+    ws: 4207,
+    summary:
+      'The VNC screen cannot be recorded now: vncRecording.enabled is false, the VM is not running, or its VNC asks for a password.',
+  },
   // -- ssh (src/ssh)
   VWC_ERR_SSH_HOST_KEY: {
     http: 500,

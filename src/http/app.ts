@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { ConsoleHub } from '../bridge/types.js';
+import type { ConsoleHub, Role } from '../bridge/types.js';
 import type { PowerAction, PowerControl } from '../control/index.js';
 import type { Config } from '../config/index.js';
 import type { VmRegistry } from '../discovery/types.js';
@@ -78,6 +78,8 @@ export interface HttpDeps {
   readonly eventsMaxBufferedBytes?: number;
   /** Power actions (src/control); without them the action route answers 404. */
   readonly power?: PowerControl;
+  /** Who may list, play back and download VNC recordings (vncRecording.readableBy); operators by default. */
+  readonly recordingReaders?: Role;
   /** Told each power action's outcome (metrics). */
   readonly onAction?: (action: PowerAction, result: 'ok' | 'error') => void;
   /** List-page thumbnails (src/control/thumbnails); absent = the route answers 204 (no picture). */
@@ -213,6 +215,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
       tickets,
       logger,
       version,
+      ...(deps.recordingReaders ? { recordingReaders: deps.recordingReaders } : {}),
       ...(deps.power ? { power: deps.power } : {}),
       ...(deps.onAction ? { onAction: deps.onAction } : {}),
     }),

@@ -354,6 +354,7 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
         attachVncControl: (ws, vmName, session) => {
           hub.attachVncControl(ws, vmName, session);
         },
+        ...(hub.recordings ? { recordings: hub.recordings } : {}),
         stop: (reason) => hub.stop(reason),
       };
     },

@@ -32,6 +32,11 @@ export function domainApiPath(name: string): string {
   return `/api/domains/${encodeName(name)}`;
 }
 
+/** The recordings page of a domain, or the player of one recording (docs/vnc.md "Recording"). */
+export function recordingsPagePath(name: string, id?: string): string {
+  return `/recordings/${encodeName(name)}${id ? `/${encodeURIComponent(id)}` : ''}`;
+}
+
 /** A serial port's log on disk as a download (docs/interfaces.md). */
 export function serialLogPath(name: string, index: number, format: 'text' | 'asciicast'): string {
   const query = format === 'text' ? 'format=text&strip=1' : 'format=asciicast';

@@ -5,11 +5,12 @@
 // textContent or attribute setters, never as HTML.
 import type { Role } from '../../src/bridge/types.js';
 import type { ClientInfo, LockHolder, ServerMessage } from '../../src/bridge/serial/index.js';
-import type { VncClientInfo, VncControlMessage } from '../../src/bridge/vnc/control.js';
+import type { VncClientInfo, VncControlMessage, VncRecordingInfo } from '../../src/bridge/vnc/control.js';
 import type { SourceStatus } from '../../src/discovery/types.js';
 import type { DomainItem } from '../../src/http/index.js';
 
-export type { DomainItem, LockHolder, Role, SourceStatus };
+export type { DomainItem, LockHolder, Role, SourceStatus, VncRecordingInfo };
+export type { RecordingEvent, RecordingSummary } from '../../src/bridge/vnc/recording/index.js';
 
 /** `GET /api/session`. */
 export interface Session {

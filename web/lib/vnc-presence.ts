@@ -8,6 +8,7 @@ import { socketUrl, type SocketParams } from './socket-url.js';
 import { WINDOW_TAG, holderName, renderChips } from './presence.js';
 import type { Role, VncControl } from './types.js';
 import { button, errorText } from './view.js';
+import { RecordingBadge } from './vnc-recording.js';
 
 type Message = VncControl;
 type Hello = Extract<Message, { type: 'hello' }>;
@@ -34,6 +35,8 @@ export class VncPresence {
   private readonly takeButton = button('Take control', { class: 'take-control' });
   private readonly chips = h('ul', { class: 'presence', 'aria-label': 'Attached windows' });
   private readonly lockPrompt: LockPrompt;
+  /** The "● Recording" badge and the operators' Record button, for the toolbar. */
+  readonly recording: RecordingBadge;
   private ws: WebSocket | null = null;
   private wanted = false;
   private reopen: ReturnType<typeof setTimeout> | undefined;
@@ -48,6 +51,7 @@ export class VncPresence {
 
   constructor(private readonly options: VncPresenceOptions) {
     this.role = options.canType ? 'operator' : 'viewer';
+    this.recording = new RecordingBadge(options.domain, options.canType);
     this.lockPrompt = new LockPrompt(() => {
       this.take();
     });
@@ -136,7 +140,11 @@ export class VncPresence {
         this.clients = message.clients;
         this.total = message.count;
         this.el.hidden = false;
+        this.recording.update(message.recording);
         break;
+      case 'recording':
+        this.recording.update(message.recording);
+        return;
       case 'presence':
         this.clients = message.clients;
         this.total = message.count;

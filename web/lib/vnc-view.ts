@@ -123,6 +123,7 @@ export class VncView implements ConsoleView {
         this.status.el,
         readOnly,
         this.presence.el,
+        this.presence.recording.el,
         h('span', { class: 'spacer' }),
         scaleButton,
         cad,

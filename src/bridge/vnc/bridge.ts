@@ -8,7 +8,7 @@ import { VwcError } from '../../errors/index.js';
 import type { Vm } from '../../discovery/types.js';
 import type { Availability, ConsoleSession } from '../types.js';
 import { RelaySet, truncate, type SocketFactory } from '../relay/index.js';
-import { VncControl, type InputLockMode } from './control.js';
+import { VncControl, type InputLockMode, type VncRecordingInfo } from './control.js';
 import { attachControlSocket } from './control-socket.js';
 import { createVncRelay } from './relay.js';
 
@@ -33,6 +33,8 @@ export interface VncBridgeOptions {
    * `shared` (every operator's), per VM name; read when the VM's first connection comes.
    */
   readonly inputLock?: (vmName: string) => InputLockMode;
+  /** The VM's recording under way, shown to its watchers (recording/). */
+  readonly recordingOf?: (vmName: string) => VncRecordingInfo | null;
 }
 
 export interface VncBridge {
@@ -54,6 +56,8 @@ export interface VncBridge {
   /** Closes every viewer with `reason` (1001) and waits for the sockets to close. */
   stop(reason: string): Promise<void>;
   viewerCount(vmName: string): number;
+  /** A recording of the VM started or stopped: its watchers are told. */
+  recordingChanged(vmName: string, recording: VncRecordingInfo | null): void;
 }
 
 /** libvirt states in which QEMU (and its VNC server) is gone. */
@@ -75,7 +79,10 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
   const controlOf = (vmName: string): VncControl => {
     let control = controls.get(vmName);
     if (!control) {
-      control = new VncControl(options.inputLock?.(vmName) ?? 'exclusive');
+      control = new VncControl(
+        options.inputLock?.(vmName) ?? 'exclusive',
+        options.recordingOf?.(vmName) ?? null,
+      );
       controls.set(vmName, control);
     }
     return control;
@@ -189,6 +196,10 @@ export function createVncBridge(options: VncBridgeOptions): VncBridge {
 
     viewerCount(vmName) {
       return relays.count(vmName);
+    },
+
+    recordingChanged(vmName, recording) {
+      controls.get(vmName)?.setRecording(recording);
     },
   };
 }

@@ -38,6 +38,14 @@ export interface VncLockHolder {
   readonly window?: string;
 }
 
+/** A recording under way (docs/vnc.md "Recording"): every watcher is shown it. */
+export interface VncRecordingInfo {
+  readonly id: string;
+  /** Who started it (`config` for a domain the config records). */
+  readonly by: string;
+  readonly since: number;
+}
+
 /** Server → page messages on the control channel (JSON text frames). */
 export type VncControlMessage =
   | {
@@ -50,7 +58,9 @@ export type VncControlMessage =
       readonly holder: VncLockHolder | null;
       readonly clients: readonly VncClientInfo[];
       readonly count: number;
+      readonly recording: VncRecordingInfo | null;
     }
+  | { readonly type: 'recording'; readonly recording: VncRecordingInfo | null }
   | { readonly type: 'presence'; readonly clients: readonly VncClientInfo[]; readonly count: number }
   | {
       readonly type: 'lock';
@@ -118,7 +128,16 @@ export class VncControl {
   private holder: Seat | null = null;
   private nextId = 1;
 
-  constructor(readonly mode: InputLockMode) {}
+  constructor(
+    readonly mode: InputLockMode,
+    private recording: VncRecordingInfo | null = null,
+  ) {}
+
+  /** A recording started or stopped: every watcher is told. */
+  setRecording(recording: VncRecordingInfo | null): void {
+    this.recording = recording;
+    for (const watcher of this.watchers) watcher.send({ type: 'recording', recording });
+  }
 
   /** No seat and no watcher: the bridge may forget this VM's state. */
   get empty(): boolean {
@@ -158,6 +177,7 @@ export class VncControl {
       mode: this.mode,
       holder: this.holder?.holderInfo() ?? null,
       ...this.presence(),
+      recording: this.recording,
     });
     return {
       request: (request) => {

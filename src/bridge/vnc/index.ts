@@ -12,6 +12,7 @@ export {
   type VncControlMessage,
   type VncControlRequest,
   type VncLockHolder,
+  type VncRecordingInfo,
   type VncSeat,
   type VncWatch,
 } from './control.js';

@@ -2,7 +2,7 @@
 // looked up in the registry by its decoded path segment and checked against the caller's ACL.
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
-import type { ConsoleHub } from '../../bridge/types.js';
+import type { ConsoleHub, Role } from '../../bridge/types.js';
 import { isPowerAction, type PowerAction, type PowerControl } from '../../control/index.js';
 import type { Vm, VmRegistry } from '../../discovery/types.js';
 import { VwcError, isVwcError } from '../../errors/index.js';
@@ -11,6 +11,7 @@ import type { AuthLocals } from '../auth/authenticate.js';
 import type { ConsoleRef, TicketStore } from '../auth/tickets.js';
 import { domainItem, visibleItems } from '../views.js';
 import { addSerialLogRoute } from './serial-log.js';
+import { addRecordingRoutes } from './vnc-recordings.js';
 
 export interface ApiDeps {
   readonly registry: VmRegistry;
@@ -21,6 +22,8 @@ export interface ApiDeps {
   readonly power?: PowerControl;
   /** Told every action's outcome (metrics). */
   readonly onAction?: (action: PowerAction, result: 'ok' | 'error') => void;
+  /** Who may read VNC recordings (vncRecording.readableBy); operators by default. */
+  readonly recordingReaders?: Role;
   /** The daemon's version, for GET /api/version. */
   readonly version: string;
 }
@@ -119,6 +122,7 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   addSerialLogRoute(router, deps);
+  addRecordingRoutes(router, deps);
 
   router.get('/version', (_req, res) => {
     res.json({ version: deps.version });

@@ -19,6 +19,7 @@ export function pagesRouter(webDir: string): Router {
   const sendPage = (file: string): express.RequestHandler => servePage(webDir, file);
   router.get('/', sendPage('list.html'));
   router.get('/console/{*rest}', sendPage('console.html'));
+  router.get('/recordings/{*rest}', sendPage('recordings.html'));
   router.use(
     '/assets',
     express.static(path.resolve(webDir), {

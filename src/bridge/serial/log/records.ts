@@ -23,9 +23,10 @@ export type LogEvent =
   | { readonly kind: 'daemon-stop' }
   | { readonly kind: 'log-resumed'; readonly lostFrom: number; readonly lostTo: number };
 
-export type LogRecord =
+/** A record; `E` is the event payload's type (the VNC recordings reuse this format with theirs). */
+export type LogRecord<E = LogEvent> =
   | { readonly type: 'data'; readonly offset: number; readonly time: number; readonly data: Buffer }
-  | { readonly type: 'event'; readonly offset: number; readonly time: number; readonly event: LogEvent };
+  | { readonly type: 'event'; readonly offset: number; readonly time: number; readonly event: E };
 
 const TYPE_DATA = 1;
 const TYPE_EVENT = 2;
@@ -49,22 +50,25 @@ export function recordHeader(type: 'data' | 'event', length: number, offset: num
   return header;
 }
 
-export function eventPayload(event: LogEvent): Buffer {
+export function eventPayload(event: object): Buffer {
   return Buffer.from(JSON.stringify(event), 'utf8');
 }
 
-export interface DecodedSegment {
-  readonly records: LogRecord[];
+export interface DecodedSegment<E = LogEvent> {
+  readonly records: LogRecord<E>[];
   /** Bytes of the file that hold whole records (after them: a torn write, or garbage). */
   readonly validBytes: number;
 }
 
-/** Reads a segment's records; stops at the first incomplete or malformed one. */
-export function decodeSegment(file: Buffer): DecodedSegment {
-  if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(MAGIC))
+/**
+ * Reads a segment's records; stops at the first incomplete or malformed one. `magic`: the first
+ * bytes a file of this kind starts with (another kind of file, same records: VNC recordings).
+ */
+export function decodeSegment<E = LogEvent>(file: Buffer, magic: Buffer = MAGIC): DecodedSegment<E> {
+  if (file.length < magic.length || !file.subarray(0, magic.length).equals(magic))
     return { records: [], validBytes: 0 };
-  const records: LogRecord[] = [];
-  let at = MAGIC.length;
+  const records: LogRecord<E>[] = [];
+  let at = magic.length;
   while (at + RECORD_HEADER_BYTES <= file.length) {
     const type = file.readUInt8(at);
     const length = file.readUInt32LE(at + 4);
@@ -75,9 +79,9 @@ export function decodeSegment(file: Buffer): DecodedSegment {
     const payload = file.subarray(at + RECORD_HEADER_BYTES, end);
     if (type === TYPE_DATA) records.push({ type: 'data', offset, time, data: payload });
     else if (type === TYPE_EVENT) {
-      let event: LogEvent;
+      let event: E;
       try {
-        event = JSON.parse(payload.toString('utf8')) as LogEvent;
+        event = JSON.parse(payload.toString('utf8')) as E;
       } catch {
         break;
       }
