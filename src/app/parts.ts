@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SerialLogStore, createConsoleHub } from '../bridge/index.js';
 import { createPowerControl } from '../control/index.js';
 import { createThumbnails } from '../control/thumbnails/index.js';
-import { createDiscovery, createVirshRunner } from '../discovery/index.js';
+import { createDiscovery, createVirshRunner, createVirshShellRunner } from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
 import { filterRegistry } from './filter-registry.js';
 import { vncInputLock } from './vnc-input-lock.js';
@@ -75,7 +75,8 @@ export const realParts: DaemonParts = {
   },
   createThumbnails: (config, registry, onCapture) =>
     createThumbnails({
-      virsh: createVirshRunner({ uri: config.libvirt.uri }),
+      // Running shells, not a virsh per capture: a process per capture cost a core at 200 VMs.
+      virsh: createVirshShellRunner({ uri: config.libvirt.uri, shells: config.thumbnails.maxConcurrent }),
       registry,
       ...config.thumbnails,
       ...(onCapture ? { onCapture } : {}),

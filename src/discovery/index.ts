@@ -11,6 +11,7 @@ import { createVirshRunner, type VirshRunner } from './virsh.js';
 export type * from './types.js';
 export { parseDomainXml, type ParseDomainOptions } from './domain-xml.js';
 export { createVirshRunner, VirshError, type VirshRunner, type VirshRunOptions } from './virsh.js';
+export { createVirshShellRunner, virshQuote, type VirshShellOptions } from './virsh-shell.js';
 export { Registry, diffVm } from './registry.js';
 export { LibvirtSource, type LibvirtMode, type LibvirtSourceOptions } from './libvirt-source.js';
 export type { SourceSink, VmSource } from './source.js';
