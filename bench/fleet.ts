@@ -121,9 +121,11 @@ try {
   const stream = await fetch(`${base}/api/events`, { headers: { authorization: AUTH } });
   if (!stream.ok || !stream.body) throw new Error(`/api/events answered ${stream.status}`);
   const seen = { snapshot: false };
+  let onHostEvent: (data: string) => void = () => undefined;
   const parser = createParser({
     onEvent(event) {
       if (event.event === 'snapshot') seen.snapshot = true;
+      if (event.event === 'host') onHostEvent(event.data);
       if (event.event !== 'domain-changed') return;
       const item = JSON.parse(event.data) as { title: string | null };
       const at = item.title === null ? undefined : sent.get(item.title);
@@ -141,6 +143,10 @@ try {
     }
   })();
   while (!seen.snapshot) await sleep(10);
+  // Host-state events: a host that hangs (SIGSTOP-like: open and silent) and one that comes back.
+  const hostEvents: { name: string; state: string; at: number }[] = [];
+  onHostEvent = (data) =>
+    hostEvents.push({ ...(JSON.parse(data) as { name: string; state: string }), at: performance.now() });
   for (let i = 0; i < CHANGES; i++) {
     const host = hosts[i % HOSTS]!;
     const name = `${host.name}-vm-${(i % VMS) + 1}`;
@@ -151,9 +157,26 @@ try {
   }
   const waitUntil = performance.now() + 10_000;
   while (sent.size > 0 && performance.now() < waitUntil) await sleep(20);
+  const lost = sent.size;
+  const waitHost = async (name: string, state: string, since: number): Promise<number> => {
+    const until = performance.now() + 30_000;
+    for (;;) {
+      const hit = hostEvents.find((e) => e.name === name && e.state === state && e.at >= since);
+      if (hit) return hit.at - since;
+      if (performance.now() > until) return NaN;
+      await sleep(10);
+    }
+  };
+  const victim = hosts[0]!;
+  const hungAt = performance.now();
+  victim.hang();
+  const markedDown = await waitHost(victim.name, 'unreachable', hungAt);
+  const resumedAt = performance.now();
+  victim.resume();
+  const markedUp = await waitHost(victim.name, 'up', resumedAt);
+  // Back before the page opens: every host's rows count again.
   await reader.cancel();
   await reading.catch(() => undefined);
-  const lost = sent.size;
   const changedMemory = memory(entry.pid!);
 
   // 3. The list page in Chromium.
@@ -249,8 +272,11 @@ try {
     '| --- | --- |',
     `| entry spawned → first HTTP answer | ${ms(answered)} ms |`,
     `| entry spawned → GET /api/domains lists all ${TOTAL} VMs | ${ms(listed)} ms |`,
+    `| entry's first HTTP answer → all ${TOTAL} VMs listed (after Node's own start) | ${ms(listed - answered)} ms |`,
     `| host change → entry /api/events, ${CHANGES} changes: p50 / p95 / max | ${ms(l.p50)} / ${ms(l.p95)} / ${ms(l.max)} ms |`,
     `| changes not seen within 10 s | ${lost} |`,
+    `| a host hangs (connections open, silent) → entry SSE says unreachable (goal ≤ 5 s) | ${ms(markedDown)} ms |`,
+    `| the hung host answers again → entry SSE says up (reconnect backoff included) | ${ms(markedUp)} ms |`,
     `| entry RSS with the fleet listed (peak so far) | ${ms(listedMemory.rss)} MiB (${ms(listedMemory.hwm)} MiB) |`,
     `| entry RSS after the changes (peak so far) | ${ms(changedMemory.rss)} MiB (${ms(changedMemory.hwm)} MiB) |`,
     `| entry RSS after a browser loaded the list (peak) | ${ms(browserMemory.rss)} MiB (${ms(browserMemory.hwm)} MiB) |`,

@@ -49,6 +49,8 @@ export class SimHost {
   private readonly sockets = new Set<Socket>();
   private readonly server: http.Server;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** Hung: connections stay open, nothing is written or answered (a frozen machine). */
+  private hung = false;
 
   constructor(private readonly options: SimHostOptions) {
     for (const name of options.vms) this.rows.set(name, simRow(name));
@@ -69,8 +71,19 @@ export class SimHost {
     await new Promise<void>((resolve) => this.server.listen(this.options.port ?? 0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.heartbeat = setInterval(() => {
+      if (this.hung) return;
       for (const res of this.streams) res.write(': heartbeat\n\n');
     }, this.options.heartbeatMs ?? 1_000);
+  }
+
+  /** Stops writing and answering, connections left open: only missed heartbeats tell. */
+  hang(): void {
+    this.hung = true;
+  }
+
+  /** Answers again (requests that came while hung stay unanswered; their callers time out). */
+  resume(): void {
+    this.hung = false;
   }
 
   /** Sets a row and tells every stream, as a host does on a libvirt event. */
@@ -93,11 +106,13 @@ export class SimHost {
   }
 
   private emit(event: string, data: unknown): void {
+    if (this.hung) return;
     const text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of this.streams) res.write(text);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.hung) return;
     if (req.headers.authorization !== `Bearer ${this.options.token}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'VWC_ERR_FLEET_TOKEN', message: 'send the fleet token' } }));
