@@ -5,19 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVirshShellRunner, virshQuote } from '../../../src/discovery/virsh-shell.js';
-import { createVirshRunner, VirshError } from '../../../src/discovery/virsh.js';
+import { createVirshRunner } from '../../../src/discovery/virsh.js';
+import { rejection } from './virsh-rejection.js';
 
 const URI = 'test:///default';
-
-async function rejection(promise: Promise<unknown>): Promise<VirshError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VirshError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('virsh shell runner', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-virsh-shell-'));

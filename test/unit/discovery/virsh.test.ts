@@ -4,19 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createDiscovery } from '../../../src/discovery/index.js';
-import { createVirshRunner, VirshError } from '../../../src/discovery/virsh.js';
+import { createVirshRunner } from '../../../src/discovery/virsh.js';
+import { rejection } from './virsh-rejection.js';
 
 const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-bin/virsh');
-
-async function rejection(promise: Promise<unknown>): Promise<VirshError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof VirshError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('virsh runner', () => {
   const runner = createVirshRunner({
