@@ -1,7 +1,7 @@
 // The moving parts of bench/serial.ts: the source (bench/serial-source.py), the relays
 // (bench/serial-daemon.ts with the real ConsoleHub, or Debian's websockify) and the clients
 // (Node `ws`, in the bench's own process), with what each scenario measures.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -15,7 +15,7 @@ import { FrameReader, connectFastReader } from './vnc-wsclient.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 
-export type Relay = 'vwc' | 'vwc-log' | 'vwc-2ms' | 'vwc-nocoalesce' | 'websockify';
+export type Relay = 'vwc' | 'vwc-log' | 'vwc-2ms' | 'vwc-nocoalesce' | 'websockify' | 'C floor';
 export type SourceMode = 'flood' | 'chatty' | 'paced' | 'stamped' | 'drain' | 'echo';
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,7 +100,31 @@ export interface Started {
   readonly child: ChildProcess;
 }
 
+let floorBinary: string | null = null;
+
+/** bench/floor/fanout.c, built with `cc` once per bench run. */
+function fanoutFloor(): string {
+  if (floorBinary) return floorBinary;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vwc-bench-floor-'));
+  const binary = path.join(dir, 'fanout');
+  execFileSync('cc', ['-O2', '-o', binary, path.join(HERE, 'floor/fanout.c')]);
+  process.once('exit', () => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  floorBinary = binary;
+  return binary;
+}
+
 async function startRelay(relay: Relay, sourcePath: string, vms: number): Promise<Started> {
+  if (relay === 'C floor') {
+    // It answers any upgrade with a fixed Sec-WebSocket-Accept: only the raw clients
+    // (openFastViewer, whose key is fixed) can talk to it, not `ws`.
+    const child = spawn(fanoutFloor(), [sourcePath, String(await freePort())], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const m = await waitForLine(child, /ready (\d+)/, 'fan-out floor');
+    return { url: () => `ws://127.0.0.1:${m[1]}/`, protocols: [], child };
+  }
   if (relay === 'websockify') {
     const port = await freePort();
     const child = spawn('websockify', [`127.0.0.1:${port}`, `--unix-target=${sourcePath}`], {

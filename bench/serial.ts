@@ -1,5 +1,6 @@
 // Serial benchmark: virt-webconsole's serial mux and websockify side by side, relaying the same
-// local source (bench/serial-source.py, a UNIX socket standing in for a guest's serial port).
+// local source (bench/serial-source.py, a UNIX socket standing in for a guest's serial port),
+// with a C floor (bench/floor/fanout.c) in the drain and fan-out sections.
 // Loopback only; about six minutes with the defaults, under a minute with --quick.
 //
 //   npm run bench:serial -- [--quick] [--seconds 4] [--rounds 5] [--sections flood,paced,chatty,drain,echo,fanout]
@@ -150,7 +151,11 @@ async function scenario(
 /** A source writing 1-16 bytes at a time as fast as it is read: how fast each relay drains it. */
 async function drain(relay: Relay): Promise<Row & { writesPerSec: number }> {
   return withRelay(relay, { mode: 'drain' }, async (started, source) => {
-    const client = await openClient(started.url(0, false), started.protocols);
+    // The C floor speaks only to the raw client (see serial-run.ts); the others get `ws`.
+    const client: Client | Viewer =
+      relay === 'C floor'
+        ? await openFastViewer(started.url(0, false), [])
+        : await openClient(started.url(0, false), started.protocols);
     try {
       await delay(QUICK ? 300 : 1000);
       const pid = started.child.pid!;
@@ -180,7 +185,8 @@ async function drain(relay: Relay): Promise<Row & { writesPerSec: number }> {
         writesPerSec: (c1.writes - c0.writes) / seconds,
       };
     } finally {
-      client.ws.terminate();
+      if ('ws' in client) client.ws.terminate();
+      else client.close();
     }
   });
 }
@@ -304,7 +310,7 @@ ${echoTable(rows)}
   }
   if (SECTIONS.has('drain')) {
     const rows: (Row & { writesPerSec: number })[] = [];
-    for (const relay of ['vwc', 'websockify'] as const) {
+    for (const relay of ['vwc', 'websockify', 'C floor'] as const) {
       const rounds: (Row & { writesPerSec: number })[] = [];
       for (let round = 0; round < Math.min(ROUNDS, 3); round += 1) {
         log(`drain round ${round + 1}: ${relay}`);
@@ -337,7 +343,7 @@ ${rateTable(chatty)}
     const runs: [number, number][] = [...CLIENTS.map((n): [number, number] => [n, 1024]), [MANY, 128]];
     for (const [count, size] of runs) {
       // vwc-log: the same with the serial log on disk (the daemon's default).
-      for (const relay of ['vwc', 'vwc-log', 'websockify'] as const) {
+      for (const relay of ['vwc', 'vwc-log', 'websockify', 'C floor'] as const) {
         if (skipWebsockify(relay, count) || (relay === 'websockify' && size !== 1024)) continue;
         log(`fanout: ${relay}, ${count} viewers, ${size}-byte writes`);
         rows.push(await fanout(relay, count, size));
@@ -425,8 +431,12 @@ Relays: \`vwc\` is the real ConsoleHub/SerialMux with its defaults (coalesceMs 5
 256 KiB, slowClientPolicy resync) reading the source once and fanning out; \`vwc-2ms\` and
 \`vwc-nocoalesce\` the same with coalesceMs 2 and 0; \`websockify\` is Debian's websockify
 (\`--unix-target\`), which opens one upstream connection per client (and forks a process per
-client), so every client gets its own copy of the source. The clients (Node \`ws\`, one process,
-the bench itself) count bytes, messages and gaps.
+client), so every client gets its own copy of the source. \`C floor\` (drain and fan-out only) is
+\`bench/floor/fanout.c\`: one C process reading the source once and sending every read at once to
+every viewer as one frame (one writev each, no coalescing, history or queue), the least any
+relay can cost for "one read, N sends" on this machine. The clients (Node \`ws\`, one process,
+the bench itself; raw-frame readers for the fan-out viewers and for the C floor) count bytes,
+messages and gaps.
 
 ${sections.join('\n')}`;
   if (!QUICK) writeFileSync(path.join(HERE, 'results', 'serial.md'), report);

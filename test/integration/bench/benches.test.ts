@@ -53,7 +53,7 @@ function row(rows: string[], relay: string): string[] | undefined {
 }
 
 describe('benches, --quick', () => {
-  it('bench:serial prints echo, drain, chatty, fan-out, flood and paced tables with both relays', async () => {
+  it('bench:serial prints echo, drain, chatty, fan-out, flood and paced tables with both relays (and the C floor)', async () => {
     const { code, stdout, stderr } = await runBench('serial');
     expect(code, stderr).toBe(0);
     for (const heading of [
@@ -67,6 +67,10 @@ describe('benches, --quick', () => {
       const rows = tableRows(stdout, heading);
       expect(row(rows, 'vwc'), `${heading}: ${stdout}`).toBeDefined();
       expect(row(rows, 'websockify'), `${heading}: ${stdout}`).toBeDefined();
+    }
+    // The C floor (bench/floor/fanout.c) beside them where it takes part: drain and fan-out.
+    for (const heading of [/^## Chatty source drained/, /^## Fan-out/]) {
+      expect(row(tableRows(stdout, heading), 'C floor'), `${heading}: ${stdout}`).toBeDefined();
     }
     // The cost of the serial log as on/off ratios, for the chatty and the fan-out rows.
     const costs = tableRows(stdout, /^## Serial log on vs off/).map((l) => l.split('|').map((c) => c.trim()));
