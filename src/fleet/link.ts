@@ -7,13 +7,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Logger } from 'pino';
-import type { DomainItem } from '../http/index.js';
+import type { DomainItem, SessionRevocation } from '../http/index.js';
 
 export interface LinkListener {
   snapshot(items: readonly DomainItem[]): void;
   added(item: DomainItem): void;
   changed(item: DomainItem): void;
   removed(name: string): void;
+  /** Sessions logged out at some entry (the host's `session-revoked`). */
+  revoked(sessions: readonly SessionRevocation[]): void;
   /** The link is lost; `reason` is for the log. */
   down(reason: string): void;
 }
@@ -35,6 +37,7 @@ export interface LinkOptions {
 
 /** A stream event too large to be a host's snapshot of sane size is refused (the link restarts). */
 const MAX_EVENT_BYTES = 256 * 1024 * 1024;
+const POST_TIMEOUT_MS = 5_000;
 
 export class HostLink {
   private request: http.ClientRequest | null = null;
@@ -149,10 +152,44 @@ export class HostLink {
       case 'domain-removed':
         listener.removed((data as { name: string }).name);
         break;
+      case 'session-revoked': {
+        const { sessions } = data as { sessions: SessionRevocation[] };
+        if (!Array.isArray(sessions)) throw new Error('session-revoked without sessions');
+        listener.revoked(sessions);
+        break;
+      }
       default:
         // `sources` and events of newer hosts: nothing the entry shows.
         break;
     }
+  }
+
+  /** POSTs JSON to the host's API with the token; resolves on a 2xx answer, rejects otherwise. */
+  post(path: string, body: unknown): Promise<void> {
+    const { url, token, ca } = this.options;
+    const target = new URL(path, url);
+    const payload = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const request = (target.protocol === 'https:' ? https : http).request(target, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+        timeout: POST_TIMEOUT_MS,
+        ...(ca ? { ca } : {}),
+      });
+      request.on('response', (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve();
+        else reject(new Error(`the host answered ${status}`));
+      });
+      request.on('timeout', () => request.destroy(new Error(`no answer in ${POST_TIMEOUT_MS} ms`)));
+      request.on('error', reject);
+      request.end(payload);
+    });
   }
 
   private schedule(): void {
