@@ -70,14 +70,15 @@ export class HostLink {
 
   private connect(): void {
     if (this.stopped) return;
-    const { url, token, ca, logger } = this.options;
-    const target = new URL('/api/fleet/events', url);
-    const request = (target.protocol === 'https:' ? https : http).request(target, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-      // One long-lived connection of its own: never queued behind a pooled socket.
-      agent: false,
-      ...(ca ? { ca } : {}),
-    });
+    const { logger } = this.options;
+    const request = this.requestTo(
+      '/api/fleet/events',
+      { accept: 'text/event-stream' },
+      {
+        // One long-lived connection of its own: never queued behind a pooled socket.
+        agent: false,
+      },
+    );
     this.request = request;
     const fail = (reason: string): void => {
       if (this.request !== request) return;
@@ -164,22 +165,30 @@ export class HostLink {
     }
   }
 
-  /** POSTs JSON to the host's API with the token; resolves on a 2xx answer, rejects otherwise. */
-  post(path: string, body: unknown): Promise<void> {
+  /** A request to the host's API with its token (and its CA for https). */
+  private requestTo(
+    path: string,
+    headers: http.OutgoingHttpHeaders,
+    options: Omit<https.RequestOptions, 'headers'>,
+  ): http.ClientRequest {
     const { url, token, ca } = this.options;
     const target = new URL(path, url);
+    return (target.protocol === 'https:' ? https : http).request(target, {
+      ...options,
+      headers: { ...headers, authorization: `Bearer ${token}` },
+      ...(ca ? { ca } : {}),
+    });
+  }
+
+  /** POSTs JSON to the host's API with the token; resolves on a 2xx answer, rejects otherwise. */
+  post(path: string, body: unknown): Promise<void> {
     const payload = JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const request = (target.protocol === 'https:' ? https : http).request(target, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-        },
-        timeout: POST_TIMEOUT_MS,
-        ...(ca ? { ca } : {}),
-      });
+      const request = this.requestTo(
+        path,
+        { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        { method: 'POST', timeout: POST_TIMEOUT_MS },
+      );
       request.on('response', (res) => {
         res.resume();
         const status = res.statusCode ?? 0;
