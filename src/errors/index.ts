@@ -215,7 +215,7 @@ export const ERRORS = {
     http: 401,
     ws: 1008,
     summary:
-      "A host's fleet API (/api/fleet/domains, /api/fleet/events) was called without its Bearer token (users' passwords and cookies are refused there).",
+      "A host's fleet API (/api/fleet/domains, /api/fleet/events, /api/fleet/revocations) was called without its Bearer token (users' passwords and cookies are refused there).",
   },
   VWC_ERR_FLEET_HOST_UNKNOWN: {
     http: 404,
@@ -271,7 +271,7 @@ export const ERRORS = {
     http: 429,
     ws: 1008,
     summary:
-      'Too many failed logins from this address, or too many password checks waiting; wait for Retry-After seconds.',
+      'Too many failed logins (refused fleet tickets included) from this address, or too many password checks waiting; wait for Retry-After seconds.',
   },
   VWC_ERR_USERS_FILE: {
     http: 500,

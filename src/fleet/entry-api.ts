@@ -9,7 +9,8 @@ import { VwcError } from '../errors/index.js';
 import type { AuthLocals, DomainItem, FleetHttpContext, Principal } from '../http/index.js';
 import type { FleetEntryHostConfig } from '../config/index.js';
 import { startEventStream } from '../http/routes/events.js';
-import type { FleetRegistry } from './registry.js';
+import { subscribe } from '../http/subscribe.js';
+import type { FleetRegistry, FleetRegistryEvents } from './registry.js';
 import { signTicket } from './tickets.js';
 import type { FleetConsole, FleetDomainItem, HostState, TicketResponse } from './types.js';
 
@@ -196,11 +197,9 @@ export function entryApi(deps: EntryApiDeps): (ctx: FleetHttpContext) => Request
 
     router.get('/api/events', (req, res) => {
       const principal = principalOf(res);
+      let unsubscribe = (): void => undefined;
       const send = startEventStream(req, res, ctx, () => {
-        registry.off('domain-added', onAdded);
-        registry.off('domain-changed', onChanged);
-        registry.off('domain-removed', onRemoved);
-        registry.off('host', onHost);
+        unsubscribe();
       });
       send('snapshot', {
         domains: visibleRows(registry, principal),
@@ -211,24 +210,22 @@ export function entryApi(deps: EntryApiDeps): (ctx: FleetHttpContext) => Request
         mayOpen(principal, host, item.name)
           ? fleetRow(host, registry.state(host) ?? 'unreachable', item, principal)
           : null;
-      const onAdded = (host: string, item: DomainItem): void => {
-        const r = row(host, item);
-        if (r) send('domain-added', r);
-      };
-      const onChanged = (host: string, item: DomainItem): void => {
-        const r = row(host, item);
-        if (r) send('domain-changed', r);
-      };
-      const onRemoved = (host: string, name: string): void => {
-        if (mayOpen(principal, host, name)) send('domain-removed', { name, host });
-      };
-      const onHost = (name: string, state: HostState): void => {
-        send('host', { name, state });
-      };
-      registry.on('domain-added', onAdded);
-      registry.on('domain-changed', onChanged);
-      registry.on('domain-removed', onRemoved);
-      registry.on('host', onHost);
+      unsubscribe = subscribe<FleetRegistryEvents>(registry, {
+        'domain-added': (host, item) => {
+          const r = row(host, item);
+          if (r) send('domain-added', r);
+        },
+        'domain-changed': (host, item) => {
+          const r = row(host, item);
+          if (r) send('domain-changed', r);
+        },
+        'domain-removed': (host, name) => {
+          if (mayOpen(principal, host, name)) send('domain-removed', { name, host });
+        },
+        host: (name, state) => {
+          send('host', { name, state });
+        },
+      });
     });
     return router;
   };

@@ -1,14 +1,17 @@
 // A fleet entry's side: one link per host feeding the aggregated registry, and the routes
 // browsers use. It holds no state worth keeping: another entry with the same key and host list
-// serves the same answers, and a console already open never passes through it.
+// serves the same answers, and a console already open never passes through it. Its logouts go
+// to every host, which tells every entry (revocation-sender.ts, revocations.ts).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { FleetEntryConfig } from '../config/index.js';
-import type { FleetHttp } from '../http/index.js';
+import type { FleetHttp, SessionRevocation } from '../http/index.js';
 import { entryApi } from './entry-api.js';
 import { entrySecrets, readPrivateKey, readToken } from './keys.js';
 import { HostLink } from './link.js';
 import { FleetRegistry } from './registry.js';
+import { RevocationSender } from './revocation-sender.js';
+import { parseRevocation } from './revocations.js';
 
 export interface FleetEntryDeps {
   readonly logger: Logger;
@@ -19,7 +22,7 @@ export interface FleetEntryDeps {
 
 export interface FleetEntry {
   readonly registry: FleetRegistry;
-  readonly http: Required<Pick<FleetHttp, 'afterAuth' | 'sessionSeal'>>;
+  readonly http: Required<Pick<FleetHttp, 'afterAuth' | 'sessionSeal' | 'sessionRevocations'>>;
   start(): void;
   stop(): void;
 }
@@ -47,6 +50,16 @@ export function createFleetEntry(config: FleetEntryConfig, deps: FleetEntryDeps)
             if (registry.state(host.name) !== 'up')
               logger.info({ host: host.name, vms: items.length }, 'fleet host up');
             registry.snapshot(host.name, items);
+            revocations.hostUp(host.name);
+          },
+          revoked: (sessions) => {
+            for (const revocation of sessions) {
+              try {
+                revoke?.(parseRevocation(revocation, deps.now()));
+              } catch (error) {
+                logger.warn({ host: host.name, err: error }, 'fleet session revocation not understood');
+              }
+            }
           },
           added: (item) => {
             registry.upsert(host.name, item);
@@ -66,10 +79,28 @@ export function createFleetEntry(config: FleetEntryConfig, deps: FleetEntryDeps)
         },
       }),
   );
+  const revocations = new RevocationSender({
+    targets: config.hosts.map((host, i) => ({
+      name: host.name,
+      post: (path, body) => links[i]!.post(path, body),
+    })),
+    now: deps.now,
+    logger,
+  });
+  /** The login sessions' store, once the HTTP app follows the siblings' logouts. */
+  let revoke: ((revocation: SessionRevocation) => void) | null = null;
   return {
     registry,
     http: {
       sessionSeal: entrySecrets(privateKey).sessions,
+      sessionRevocations: {
+        ended: (revocation) => {
+          revocations.send(revocation);
+        },
+        follow: (apply) => {
+          revoke = apply;
+        },
+      },
       afterAuth: entryApi({
         registry,
         hosts: config.hosts,
@@ -83,6 +114,7 @@ export function createFleetEntry(config: FleetEntryConfig, deps: FleetEntryDeps)
       for (const link of links) link.start();
     },
     stop() {
+      revocations.stop();
       for (const link of links) link.stop();
     },
   };

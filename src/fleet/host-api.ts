@@ -1,19 +1,25 @@
 // A host's API for entries: its list and its event stream, the same JSON as /api/domains and
 // /api/events, behind a per-host Bearer token instead of a user's login (users' passwords and
 // cookies are refused here, so a user cannot see more than their ACL through it). The stream
-// sends a heartbeat every second, so an entry notices a dead link within a few seconds.
+// sends a heartbeat every second, so an entry notices a dead link within a few seconds. Entries
+// post their logouts here (POST /api/fleet/revocations), and the stream announces them to all.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import type { ConsoleHub } from '../bridge/types.js';
 import type { VmRegistry } from '../discovery/types.js';
 import { VwcError } from '../errors/index.js';
-import type { AuthLocals, FleetHttpContext, Principal } from '../http/index.js';
+import type { AuthLocals, FleetHttpContext, Principal, SessionRevocation } from '../http/index.js';
 import { sendError } from '../http/respond.js';
 import { eventsHandler } from '../http/routes/events.js';
+import { subscribe } from '../http/subscribe.js';
 import { visibleItems } from '../http/views.js';
+import { parseRevocation, type RevocationList } from './revocations.js';
 
 export const FLEET_HEARTBEAT_MS = 1_000;
 const ENTRY_STREAM_BUFFER_BYTES = 16 * 1024 * 1024;
+/** Revocations per `session-revoked` event when a stream opens: small events, however many. */
+const REVOCATIONS_PER_EVENT = 1_000;
+const HOST_API_PATHS = new Set(['/domains', '/events', '/revocations']);
 
 export interface HostApiDeps {
   readonly registry: VmRegistry;
@@ -21,6 +27,9 @@ export interface HostApiDeps {
   /** The token entries present (fleet.host.entryTokenFile). */
   readonly token: string;
   readonly heartbeatMs?: number;
+  /** Logouts at the entries, announced to every entry (revocations.ts). */
+  readonly revocations: RevocationList;
+  readonly now: () => number;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -43,7 +52,7 @@ export function hostApi(deps: HostApiDeps): (ctx: FleetHttpContext) => RequestHa
   return (ctx) => {
     const router = express.Router();
     router.use('/api/fleet', (req, res, next) => {
-      if (req.path !== '/domains' && req.path !== '/events') {
+      if (!HOST_API_PATHS.has(req.path)) {
         next();
         return;
       }
@@ -71,8 +80,23 @@ export function hostApi(deps: HostApiDeps): (ctx: FleetHttpContext) => RequestHa
         // An entry reads a large host's snapshot in one go: more room than a page's stream.
         maxBufferedBytes: Math.max(ctx.maxBufferedBytes, ENTRY_STREAM_BUFFER_BYTES),
         streams: ctx.streams,
+        // Before the snapshot: once an entry has a host's list, it has its revocations too.
+        extra: (send) => {
+          const known = deps.revocations.list();
+          for (let i = 0; i < known.length; i += REVOCATIONS_PER_EVENT)
+            send('session-revoked', { sessions: known.slice(i, i + REVOCATIONS_PER_EVENT) });
+          return subscribe(deps.revocations, {
+            revoked: (revocation: SessionRevocation) => {
+              send('session-revoked', { sessions: [revocation] });
+            },
+          });
+        },
       }),
     );
+    router.post('/api/fleet/revocations', express.json({ limit: '4kb' }), (req, res) => {
+      deps.revocations.add(parseRevocation(req.body, deps.now()));
+      res.status(204).end();
+    });
     return router;
   };
 }

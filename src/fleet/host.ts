@@ -8,6 +8,7 @@ import { VwcError } from '../errors/index.js';
 import type { FleetHttp, FleetTicketCheck } from '../http/index.js';
 import { hostApi } from './host-api.js';
 import { readPublicKey, readToken } from './keys.js';
+import { RevocationList } from './revocations.js';
 import { MAX_TICKET_TTL_MS, TicketVerifier, isFleetTicket } from './tickets.js';
 import type { FleetConsole } from './types.js';
 
@@ -54,6 +55,8 @@ export function createFleetHost(
       registry: deps.registry,
       hub: deps.hub,
       token,
+      revocations: new RevocationList({ now: deps.now, logger: deps.logger }),
+      now: deps.now,
       ...(deps.heartbeatMs === undefined ? {} : { heartbeatMs: deps.heartbeatMs }),
     }),
     upgradeTicket,

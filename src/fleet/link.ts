@@ -7,13 +7,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { Logger } from 'pino';
-import type { DomainItem } from '../http/index.js';
+import type { DomainItem, SessionRevocation } from '../http/index.js';
 
 export interface LinkListener {
   snapshot(items: readonly DomainItem[]): void;
   added(item: DomainItem): void;
   changed(item: DomainItem): void;
   removed(name: string): void;
+  /** Sessions logged out at some entry (the host's `session-revoked`). */
+  revoked(sessions: readonly SessionRevocation[]): void;
   /** The link is lost; `reason` is for the log. */
   down(reason: string): void;
 }
@@ -35,6 +37,7 @@ export interface LinkOptions {
 
 /** A stream event too large to be a host's snapshot of sane size is refused (the link restarts). */
 const MAX_EVENT_BYTES = 256 * 1024 * 1024;
+const POST_TIMEOUT_MS = 5_000;
 
 export class HostLink {
   private request: http.ClientRequest | null = null;
@@ -67,14 +70,15 @@ export class HostLink {
 
   private connect(): void {
     if (this.stopped) return;
-    const { url, token, ca, logger } = this.options;
-    const target = new URL('/api/fleet/events', url);
-    const request = (target.protocol === 'https:' ? https : http).request(target, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
-      // One long-lived connection of its own: never queued behind a pooled socket.
-      agent: false,
-      ...(ca ? { ca } : {}),
-    });
+    const { logger } = this.options;
+    const request = this.requestTo(
+      '/api/fleet/events',
+      { accept: 'text/event-stream' },
+      {
+        // One long-lived connection of its own: never queued behind a pooled socket.
+        agent: false,
+      },
+    );
     this.request = request;
     const fail = (reason: string): void => {
       if (this.request !== request) return;
@@ -149,10 +153,52 @@ export class HostLink {
       case 'domain-removed':
         listener.removed((data as { name: string }).name);
         break;
+      case 'session-revoked': {
+        const { sessions } = data as { sessions: SessionRevocation[] };
+        if (!Array.isArray(sessions)) throw new Error('session-revoked without sessions');
+        listener.revoked(sessions);
+        break;
+      }
       default:
         // `sources` and events of newer hosts: nothing the entry shows.
         break;
     }
+  }
+
+  /** A request to the host's API with its token (and its CA for https). */
+  private requestTo(
+    path: string,
+    headers: http.OutgoingHttpHeaders,
+    options: Omit<https.RequestOptions, 'headers'>,
+  ): http.ClientRequest {
+    const { url, token, ca } = this.options;
+    const target = new URL(path, url);
+    return (target.protocol === 'https:' ? https : http).request(target, {
+      ...options,
+      headers: { ...headers, authorization: `Bearer ${token}` },
+      ...(ca ? { ca } : {}),
+    });
+  }
+
+  /** POSTs JSON to the host's API with the token; resolves on a 2xx answer, rejects otherwise. */
+  post(path: string, body: unknown): Promise<void> {
+    const payload = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const request = this.requestTo(
+        path,
+        { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        { method: 'POST', timeout: POST_TIMEOUT_MS },
+      );
+      request.on('response', (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve();
+        else reject(new Error(`the host answered ${status}`));
+      });
+      request.on('timeout', () => request.destroy(new Error(`no answer in ${POST_TIMEOUT_MS} ms`)));
+      request.on('error', reject);
+      request.end(payload);
+    });
   }
 
   private schedule(): void {

@@ -11,7 +11,7 @@ import { VwcError, isVwcError } from '../errors/index.js';
 import { createAccessPolicy } from './access.js';
 import { Authenticator, type AuthLocals } from './auth/authenticate.js';
 import { LoginRateLimiter } from './auth/rate-limit.js';
-import { SessionStore } from './auth/sessions.js';
+import { SessionStore, type SessionRevocations } from './auth/sessions.js';
 import { TicketStore } from './auth/tickets.js';
 import type { UserStore } from './auth/users.js';
 import { createClientResolver, originAllowed } from './client.js';
@@ -56,6 +56,8 @@ export interface FleetHttp {
   readonly upgradeTicket?: FleetTicketCheck;
   /** An entry's seal of login-session ids, shared by its sibling entries (auth/sessions.ts). */
   readonly sessionSeal?: Buffer;
+  /** An entry's logouts, spread to its siblings through the hosts (auth/sessions.ts). */
+  readonly sessionRevocations?: SessionRevocations;
 }
 
 export interface HttpDeps {
@@ -117,6 +119,7 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     deps.limiter ??
     new LoginRateLimiter(config.loginRateLimit.maxFailures, config.loginRateLimit.windowSeconds * 1000, now);
   let accessPolicy = createAccessPolicy(config.users);
+  const revocations = deps.fleet?.sessionRevocations;
   const sessions = new SessionStore(
     {
       idleMs: config.sessions.idleMinutes * 60_000,
@@ -126,7 +129,15 @@ export function createHttpApp(deps: HttpDeps): HttpApp {
     },
     now,
     deps.fleet?.sessionSeal ?? null,
+    revocations
+      ? (revocation) => {
+          revocations.ended(revocation);
+        }
+      : null,
   );
+  revocations?.follow((revocation) => {
+    sessions.revoke(revocation);
+  });
   const auth = new Authenticator({
     users: deps.users,
     limiter,

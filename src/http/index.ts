@@ -22,3 +22,4 @@ export { createLogger, safeUrl, REDACT_PATHS } from './log.js';
 export { globToRegExp, createAccessPolicy, type AccessPolicy, type Principal } from './access.js';
 export { LoginRateLimiter } from './auth/rate-limit.js';
 export type { DomainItem } from './views.js';
+export { DIGEST_PATTERN, type SessionRevocation, type SessionRevocations } from './auth/sessions.js';

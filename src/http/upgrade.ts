@@ -158,9 +158,12 @@ export class UpgradeHandler {
     }
     // A fleet ticket is signed by the entry that logged the user in and checked the ACL: it
     // replaces this daemon's login, and its Origin check (the page lives on the entry's site).
+    // A refused one counts as a failed login from this address (Authenticator.fleetTicket).
+    const fleetTicket = this.deps.fleetTicket;
+    const ticket = route?.ticket ?? null;
     const fleet =
-      route !== null && route.ticket !== null && this.deps.fleetTicket
-        ? this.deps.fleetTicket(route.ticket, route.consoleRef.domain, consoleName(route))
+      route !== null && ticket !== null && fleetTicket
+        ? auth.fleetTicket(client, () => fleetTicket(ticket, route.consoleRef.domain, consoleName(route)))
         : null;
     // Credentials first: an anonymous caller learns nothing about routes or domains.
     const outcome =

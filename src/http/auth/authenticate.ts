@@ -216,6 +216,21 @@ export class Authenticator {
   }
 
   /**
+   * A fleet host's check of an entry's ticket (src/fleet), under the same per-address limit as
+   * passwords: a locked-out address gets 429 before its ticket is looked at, and a refused
+   * ticket (forged, replayed, expired …) counts as a failed login, with the same log line, so a
+   * flood of guessed tickets is locked out like a flood of guessed passwords. Null when
+   * `check` says the ticket is not a fleet ticket.
+   */
+  fleetTicket(client: ClientInfo, check: () => AuthOutcome | null): AuthOutcome | null {
+    const retryAfter = this.deps.limiter.retryAfter(client.address);
+    if (retryAfter > 0) return { ok: false, error: rateLimited(), retryAfter };
+    const outcome = check();
+    if (outcome?.ok === false) this.failed(client, null, 'fleet-ticket');
+    return outcome;
+  }
+
+  /**
    * For an upgrade request: a ticket for exactly this console (consumed), else the Basic header.
    * An invalid ticket with no valid Basic credentials is a failed login.
    */

@@ -25,12 +25,31 @@ export interface LoginSession {
 /** The store keys sessions by a digest of the id, so a heap dump holds no usable cookie. */
 const keyOf = (id: string): string => createHash('sha256').update(id).digest('base64url');
 
-/** base64url of 32 random bytes: 43 characters. */
-const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** base64url of 32 bytes, 43 characters: a plain id, and the digest of any id. */
+export const DIGEST_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const ID_PATTERN = DIGEST_PATTERN;
 /** A sealed id: base64url(JSON { u, s, c, r }) "." base64url(HMAC-SHA256). */
 const SEALED_PATTERN = /^[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{43}$/;
 
 const MAX_ENDED = 100_000;
+
+/**
+ * A sealed session ended by a logout, as fleet entries tell each other through their hosts
+ * (docs/fleet-backend.md "Logins across entries"): the digest the stores key it by (never the
+ * cookie itself) and when it would have timed out anyway.
+ */
+export interface SessionRevocation {
+  readonly digest: string;
+  readonly expiresAt: number;
+}
+
+/** A fleet entry's way to spread its logouts and to hear of its siblings' (src/fleet). */
+export interface SessionRevocations {
+  /** A sealed session ended here: tell the siblings. */
+  ended(revocation: SessionRevocation): void;
+  /** Calls `revoke` for each sibling's logout from now on. */
+  follow(revoke: (revocation: SessionRevocation) => void): void;
+}
 
 const mac = (seal: Buffer, payload: string): Buffer => createHmac('sha256', seal).update(payload).digest();
 
@@ -52,6 +71,8 @@ export class SessionStore {
      * (no load-balancer affinity). Its absolute timeout still counts from the first login.
      */
     private readonly seal: Buffer | null = null,
+    /** Told of each sealed session ended by `end` (a logout), to spread it (src/fleet). */
+    private readonly onEnd: ((revocation: SessionRevocation) => void) | null = null,
   ) {}
 
   private valid(id: string): boolean {
@@ -129,7 +150,19 @@ export class SessionStore {
   /** Ends the session of that id (logout); whether there was one. */
   end(id: string): boolean {
     if (!this.valid(id)) return false;
-    return this.forget(keyOf(id));
+    const key = keyOf(id);
+    const session = this.sessions.get(key);
+    if (!session || !this.forget(key)) return false;
+    if (this.seal !== null)
+      this.onEnd?.({ digest: key, expiresAt: session.createdAt + this.limits.absoluteMs });
+    return true;
+  }
+
+  /** A sibling entry's logout: that session is refused here until `expiresAt`. */
+  revoke(revocation: SessionRevocation): void {
+    if (this.seal === null || revocation.expiresAt <= this.now()) return;
+    this.sessions.delete(revocation.digest);
+    this.remember(revocation.digest, revocation.expiresAt);
   }
 
   /** Ends every session `ended` says is over (a removed user, a changed password); how many. */
@@ -148,12 +181,15 @@ export class SessionStore {
   private forget(key: string): boolean {
     const session = this.sessions.get(key);
     if (!session) return false;
-    if (this.seal !== null) {
-      this.ended.set(key, session.createdAt + this.limits.absoluteMs);
-      // Bounded whatever the churn: the oldest go first (a cookie that old is rarely replayed).
-      if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
-    }
+    if (this.seal !== null) this.remember(key, session.createdAt + this.limits.absoluteMs);
     return this.sessions.delete(key);
+  }
+
+  /** A sealed session that must not be taken in again before `until`. */
+  private remember(key: string, until: number): void {
+    this.ended.set(key, Math.max(until, this.ended.get(key) ?? 0));
+    // Bounded whatever the churn: the oldest go first (a cookie that old is rarely replayed).
+    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
   }
 
   private expired(session: LoginSession): boolean {

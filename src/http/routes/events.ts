@@ -4,14 +4,22 @@
 // itself and gets a fresh snapshot, so nothing is lost and the daemon's memory stays bounded.
 import type { Request, Response } from 'express';
 import type { ConsoleHub } from '../../bridge/types.js';
-import type { SourceStatus, Vm, VmRegistry } from '../../discovery/types.js';
+import type { Vm, VmRegistry } from '../../discovery/types.js';
+import { subscribe } from '../subscribe.js';
 import { visibleItems, domainItem } from '../views.js';
 import { principalOf } from './api.js';
 
 export interface EventsDeps extends EventStreamOptions {
   readonly registry: VmRegistry;
   readonly hub: ConsoleHub;
+  /**
+   * Events of the stream's own besides the registry's (a fleet host's session revocations):
+   * called before the snapshot, so they come first; returns what stops them.
+   */
+  readonly extra?: (send: SendEvent) => () => void;
 }
+
+export type SendEvent = (event: string, data: unknown) => void;
 
 export interface EventStreamOptions {
   readonly heartbeatMs: number;
@@ -31,7 +39,7 @@ export function startEventStream(
   res: Response,
   options: EventStreamOptions,
   cleanup: () => void,
-): (event: string, data: unknown) => void {
+): SendEvent {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
@@ -66,32 +74,30 @@ export function eventsHandler(deps: EventsDeps): (req: Request, res: Response) =
   const { registry, hub } = deps;
   return (req, res) => {
     const principal = principalOf(res);
+    let unsubscribe = (): void => undefined;
+    let stopExtra = (): void => undefined;
     const send = startEventStream(req, res, deps, () => {
-      registry.off('vm-added', onAdded);
-      registry.off('vm-changed', onChanged);
-      registry.off('vm-removed', onRemoved);
-      registry.off('source-status', onSource);
+      unsubscribe();
+      stopExtra();
     });
+    if (deps.extra) stopExtra = deps.extra(send);
     send('snapshot', {
       domains: visibleItems(registry.snapshot(), principal, hub),
       sources: registry.sources(),
     });
-
-    const onAdded = (vm: Vm): void => {
-      if (principal.canSee(vm.name)) send('domain-added', domainItem(vm, principal, hub));
-    };
-    const onChanged = (vm: Vm): void => {
-      if (principal.canSee(vm.name)) send('domain-changed', domainItem(vm, principal, hub));
-    };
-    const onRemoved = (vm: Vm): void => {
-      if (principal.canSee(vm.name)) send('domain-removed', { name: vm.name });
-    };
-    const onSource = (_status: SourceStatus): void => {
-      send('sources', registry.sources());
-    };
-    registry.on('vm-added', onAdded);
-    registry.on('vm-changed', onChanged);
-    registry.on('vm-removed', onRemoved);
-    registry.on('source-status', onSource);
+    unsubscribe = subscribe(registry, {
+      'vm-added': (vm: Vm) => {
+        if (principal.canSee(vm.name)) send('domain-added', domainItem(vm, principal, hub));
+      },
+      'vm-changed': (vm: Vm) => {
+        if (principal.canSee(vm.name)) send('domain-changed', domainItem(vm, principal, hub));
+      },
+      'vm-removed': (vm: Vm) => {
+        if (principal.canSee(vm.name)) send('domain-removed', { name: vm.name });
+      },
+      'source-status': () => {
+        send('sources', registry.sources());
+      },
+    });
   };
 }
