@@ -1,9 +1,9 @@
 // axe-core on every page of the real daemon in Chromium, each in the light and the dark theme:
 // the login page, the list, a real guest's console on its VNC tab and its serial tab, the
 // console's transient states (a search with matches, the Log… dialog, the "read-only here"
-// prompt, the VM stopped), and a 390×844 touch phone with the key bar. A serious or critical
-// violation fails the test, which prints them all. (SPICE: spice.test.ts; recordings:
-// recording.test.ts; the fleet list: test/e2e/web/fleet-pages.test.ts.)
+// prompt, the VM stopped), a viewer's read-only console, and a 390×844 touch phone with the key
+// bar. A serious or critical violation fails the test, which prints them all. (SPICE:
+// spice.test.ts; recordings: recording.test.ts; the fleet list: test/e2e/web/fleet-pages.test.ts.)
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
 import { litPixels, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
+const victor = { name: 'victor', password: 'victor-pw', role: 'viewer' } as const;
 
 describe('accessibility (axe-core): no serious or critical violations, light and dark', () => {
   const domains = new TestDomains();
@@ -54,7 +55,10 @@ describe('accessibility (axe-core): no serious or critical violations, light and
       vnc: 'unix',
       title: 'Accessibility guest',
     });
-    daemon = await startDaemon({ users: [alice], config: { discovery: { include: [`vwct-${runId()}-*`] } } });
+    daemon = await startDaemon({
+      users: [alice, victor],
+      config: { discovery: { include: [`vwct-${runId()}-*`] } },
+    });
     browser = await launchBrowser({ bypassCSP: true });
   });
 
@@ -154,6 +158,25 @@ describe('accessibility (axe-core): no serious or critical violations, light and
       expect(found).toEqual([]);
     } finally {
       await phone.close();
+    }
+  });
+
+  it('a viewer: the read-only badges on serial and VNC', async () => {
+    const viewer = await launchBrowser({
+      httpCredentials: { username: victor.name, password: victor.password },
+      bypassCSP: true,
+    });
+    try {
+      const page = await viewer.context.newPage();
+      await openSerial(page);
+      await page.locator('.serial-view .badge-readonly').waitFor({ state: 'visible' });
+      const found = await violationsInThemes(page, 'viewer console (serial)');
+      await openVnc(page);
+      await page.locator('.vnc-view .badge-readonly').waitFor({ state: 'visible' });
+      found.push(...(await violationsInThemes(page, 'viewer console (VNC)')));
+      expect(found).toEqual([]);
+    } finally {
+      await viewer.close();
     }
   });
 
