@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { violationsInThemes } from '../../helpers/axe.js';
-import { launchBrowser, type Browser } from '../../helpers/browser.js';
+import { launchBrowser, type Browser, type LaunchOptions } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
 import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
@@ -31,6 +31,24 @@ describe('accessibility (axe-core): no serious or critical violations, light and
     await page.locator('button[type=submit]').click();
     await page.waitForURL((url) => url.pathname === '/');
     return page;
+  }
+
+  /** A page in a browser of its own, signed in with Basic as `user`; the browser closes after. */
+  async function inOwnBrowser(
+    user: { name: string; password: string },
+    options: LaunchOptions,
+    use: (page: Page) => Promise<void>,
+  ): Promise<void> {
+    const own = await launchBrowser({
+      httpCredentials: { username: user.name, password: user.password },
+      bypassCSP: true,
+      ...options,
+    });
+    try {
+      await use(await own.context.newPage());
+    } finally {
+      await own.close();
+    }
   }
 
   const consoleUrl = (tail: string): string =>
@@ -135,14 +153,7 @@ describe('accessibility (axe-core): no serious or critical violations, light and
   });
 
   it('a 390×844 touch phone: list, and the console with its key bar on serial and VNC', async () => {
-    const phone = await launchBrowser({
-      httpCredentials: { username: alice.name, password: alice.password },
-      viewport: { width: 390, height: 844 },
-      mobile: true,
-      bypassCSP: true,
-    });
-    try {
-      const page = await phone.context.newPage();
+    await inOwnBrowser(alice, { viewport: { width: 390, height: 844 }, mobile: true }, async (page) => {
       await page.goto(daemon.url + '/');
       await page.locator(`tr[data-name="${guest.name}"]`).waitFor();
       const found = await violationsInThemes(page, 'phone list');
@@ -156,18 +167,11 @@ describe('accessibility (axe-core): no serious or critical violations, light and
       await page.locator('.vnc-view .key-bar').waitFor({ state: 'visible' });
       found.push(...(await violationsInThemes(page, 'phone console (VNC, key bar)')));
       expect(found).toEqual([]);
-    } finally {
-      await phone.close();
-    }
+    });
   });
 
   it('a viewer: the read-only badges on serial and VNC', async () => {
-    const viewer = await launchBrowser({
-      httpCredentials: { username: victor.name, password: victor.password },
-      bypassCSP: true,
-    });
-    try {
-      const page = await viewer.context.newPage();
+    await inOwnBrowser(victor, {}, async (page) => {
       await openSerial(page);
       await page.locator('.serial-view .badge-readonly').waitFor({ state: 'visible' });
       const found = await violationsInThemes(page, 'viewer console (serial)');
@@ -175,9 +179,7 @@ describe('accessibility (axe-core): no serious or critical violations, light and
       await page.locator('.vnc-view .badge-readonly').waitFor({ state: 'visible' });
       found.push(...(await violationsInThemes(page, 'viewer console (VNC)')));
       expect(found).toEqual([]);
-    } finally {
-      await viewer.close();
-    }
+    });
   });
 
   // Last: the guest stays stopped.
