@@ -60,3 +60,24 @@ export function formatViolations(violations: readonly AxeViolation[]): string {
     )
     .join('\n');
 }
+
+export const THEMES = ['light', 'dark'] as const;
+
+/**
+ * Runs axe on the page as it is now in the light and then the dark theme: the pages follow
+ * prefers-color-scheme live while no theme is chosen (theme.classic.ts), so one page covers
+ * both. Returns "what (theme): rule-id" for each serious or critical violation (printed in full
+ * on stderr), empty when both pass; leaves the page in the light theme.
+ */
+export async function violationsInThemes(page: Page, what: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const theme of THEMES) {
+    await page.emulateMedia({ colorScheme: theme });
+    await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
+    const violations = await seriousViolations(page);
+    if (violations.length > 0) console.error(`axe on ${what} (${theme}):\n${formatViolations(violations)}`);
+    found.push(...violations.map((v) => `${what} (${theme}): ${v.id}`));
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  return found;
+}

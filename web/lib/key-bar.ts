@@ -253,7 +253,14 @@ export class KeyBar {
   }
 
   private key(id: string, label: string, title: string, action: () => void): HTMLButtonElement {
-    const el = button(label, { class: `key key-${id}`, 'data-key': id, title, 'aria-label': title });
+    // A key that shows a word is named by it (voice control users say what they see: axe's
+    // label-content-name-mismatch); an arrow's name is its title. The title stays the tooltip.
+    const el = button(label, {
+      class: `key key-${id}`,
+      'data-key': id,
+      title,
+      'aria-label': /[a-z]/i.test(label) ? undefined : title,
+    });
     // Keep the focus (and the phone's keyboard) on the console.
     el.addEventListener('mousedown', (event) => {
       event.preventDefault();

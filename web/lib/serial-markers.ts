@@ -5,7 +5,11 @@ import type { SerialControl } from './types.js';
 
 export type StreamEventMessage = Extract<SerialControl, { type: 'event' }>;
 
-/** The line for one marker, in dim SGR (22 ends dim only, leaving the guest's colours alone). */
+/**
+ * The line for one marker, in bright black (SGR 90; 39 restores the default foreground): the
+ * theme's grey, 4.5:1 or more on both terminal backgrounds (lib/theme.ts), where SGR 2's
+ * half-opacity dim measured 3.1:1 on the light one (axe color-contrast).
+ */
 export function markerLine(event: StreamEventMessage, timeZone?: string): string {
   const time = new Date(event.time).toLocaleTimeString('en-GB', {
     hour12: false,
@@ -14,7 +18,7 @@ export function markerLine(event: StreamEventMessage, timeZone?: string): string
   // The text is the daemon's own wording, but is data all the same: no control characters.
   // eslint-disable-next-line no-control-regex -- removing them is the point
   const text = event.text.replace(/[\x00-\x1f\x7f-\x9f]/g, '');
-  return `\r\n\x1b[2m── ${text} ${time} ──\x1b[22m\r\n`;
+  return `\r\n\x1b[90m── ${text} ${time} ──\x1b[39m\r\n`;
 }
 
 /**

@@ -53,6 +53,8 @@ export class SpiceView implements ConsoleView {
   private readonly screen = h('div', {
     class: 'screen spice-screen scaled',
     id: this.screenId,
+    // A labelled region, as the VNC screen (a div may not carry aria-label without a role: axe).
+    role: 'region',
     'aria-label': 'VM screen',
   });
   private readonly retry = new Retry(() => void this.connect(false));

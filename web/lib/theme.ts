@@ -74,6 +74,8 @@ const TERMINAL: Record<Theme, ITheme> = {
     foreground: '#d8dee9',
     cursor: '#a3be8c',
     selectionBackground: '#3b4252',
+    // xterm's default (#666666) is 3.4:1 on the background; this is 5.2:1 (stream markers).
+    brightBlack: '#7d8590',
   },
   // Light: dark text on paper; ANSI colours darkened enough to read on white.
   light: {

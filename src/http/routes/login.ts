@@ -27,7 +27,14 @@ export interface LoginDeps {
 }
 
 /** What the login page may load before anyone has logged in. */
-const PUBLIC_ASSETS = new Set(['/login.page.js', '/login.css', '/style.css', '/favicon.svg']);
+const PUBLIC_ASSETS = new Set([
+  '/login.page.js',
+  '/login.css',
+  '/style.css',
+  '/favicon.svg',
+  // The theme (light, dark or the system's) applies to the login page too.
+  '/theme.classic.js',
+]);
 
 /** The words the login page knows (web/login.page.ts); never free text from the server. */
 type LoginProblem = 'failed' | 'limited' | 'missing';

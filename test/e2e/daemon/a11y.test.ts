@@ -1,32 +1,27 @@
-// axe-core on every page of the real daemon in Chromium: the login page, the list, and a real
-// guest's console on its VNC tab and its serial tab. A serious or critical violation fails the
-// test, which prints them all.
+// axe-core on every page of the real daemon in Chromium, each in the light and the dark theme:
+// the login page, the list, a real guest's console on its VNC tab and its serial tab, the
+// console's transient states (a search with matches, the Log… dialog, the "read-only here"
+// prompt, the VM stopped), a viewer's read-only console, and a 390×844 touch phone with the key
+// bar. A serious or critical violation fails the test, which prints them all. (SPICE:
+// spice.test.ts; recordings: recording.test.ts; the fleet list: test/e2e/web/fleet-pages.test.ts.)
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatViolations, seriousViolations } from '../../helpers/axe.js';
-import { launchBrowser, type Browser } from '../../helpers/browser.js';
+import { violationsInThemes } from '../../helpers/axe.js';
+import { launchBrowser, type Browser, type LaunchOptions } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
-import { litPixels, waitFor } from '../web/probes.js';
+import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { litPixels, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
+const victor = { name: 'victor', password: 'victor-pw', role: 'viewer' } as const;
 
-describe('accessibility (axe-core): no serious or critical violations', () => {
+describe('accessibility (axe-core): no serious or critical violations, light and dark', () => {
   const domains = new TestDomains();
   let daemon: RunningDaemon;
   let guest: TestDomain;
   let browser: Browser;
-
-  async function expectAccessible(page: Page, what: string): Promise<void> {
-    const found = await seriousViolations(page);
-    if (found.length > 0) console.error(`axe on ${what}:\n${formatViolations(found)}`);
-    expect(
-      found.map((v) => v.id),
-      what,
-    ).toEqual([]);
-  }
 
   async function loggedInPage(): Promise<Page> {
     const page = await browser.context.newPage();
@@ -38,6 +33,38 @@ describe('accessibility (axe-core): no serious or critical violations', () => {
     return page;
   }
 
+  /** A page in a browser of its own, signed in with Basic as `user`; the browser closes after. */
+  async function inOwnBrowser(
+    user: { name: string; password: string },
+    options: LaunchOptions,
+    use: (page: Page) => Promise<void>,
+  ): Promise<void> {
+    const own = await launchBrowser({
+      httpCredentials: { username: user.name, password: user.password },
+      bypassCSP: true,
+      ...options,
+    });
+    try {
+      await use(await own.context.newPage());
+    } finally {
+      await own.close();
+    }
+  }
+
+  const consoleUrl = (tail: string): string =>
+    `${daemon.url}/console/${encodeURIComponent(guest.name)}${tail}`;
+
+  async function openSerial(page: Page): Promise<void> {
+    await page.goto(consoleUrl('/serial/0'));
+    await waitFor('serial terminal', () => page.locator('.serial-screen').isVisible());
+    await page.locator('#session .user').waitFor();
+  }
+
+  async function openVnc(page: Page): Promise<void> {
+    await page.goto(consoleUrl('/vnc'));
+    await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
+  }
+
   beforeAll(async () => {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
     guest = await domains.create({
@@ -46,7 +73,10 @@ describe('accessibility (axe-core): no serious or critical violations', () => {
       vnc: 'unix',
       title: 'Accessibility guest',
     });
-    daemon = await startDaemon({ users: [alice], config: { discovery: { include: [`vwct-${runId()}-*`] } } });
+    daemon = await startDaemon({
+      users: [alice, victor],
+      config: { discovery: { include: [`vwct-${runId()}-*`] } },
+    });
     browser = await launchBrowser({ bypassCSP: true });
   });
 
@@ -60,31 +90,113 @@ describe('accessibility (axe-core): no serious or critical violations', () => {
   it('the login page, also with an error shown', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${daemon.url}/login`);
-    await expectAccessible(page, 'login');
+    const found = await violationsInThemes(page, 'login');
     await page.goto(`${daemon.url}/login?error=failed`);
     await page.locator('#login-message').waitFor({ state: 'visible' });
-    await expectAccessible(page, 'login with an error');
+    found.push(...(await violationsInThemes(page, 'login with an error')));
+    expect(found).toEqual([]);
+    await page.close();
   });
 
   it('the list page', async () => {
     const page = await loggedInPage();
     await page.locator(`tr[data-name="${guest.name}"]`).waitFor();
     await page.locator('#session .user').waitFor();
-    await expectAccessible(page, 'list');
+    expect(await violationsInThemes(page, 'list')).toEqual([]);
+    await page.close();
   });
 
   it('the console page, VNC tab', async () => {
     const page = await loggedInPage();
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/vnc`);
-    await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
-    await expectAccessible(page, 'console (VNC)');
+    await openVnc(page);
+    expect(await violationsInThemes(page, 'console (VNC)')).toEqual([]);
+    await page.close();
   });
 
-  it('the console page, serial tab', async () => {
+  it('the console page, serial tab: plain, searching, and with the Log… dialog open', async () => {
     const page = await loggedInPage();
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
-    await waitFor('serial terminal', () => page.locator('.serial-screen').isVisible());
-    await page.locator('#session .user').waitFor();
-    await expectAccessible(page, 'console (serial)');
+    await openSerial(page);
+    const found = await violationsInThemes(page, 'console (serial)');
+
+    await typeUntilPrompt(page, promptFor('ttyS0'));
+    await page.keyboard.type('echo a11y-$((6*7)); echo a11y-$((6*7))\n');
+    const search = page.getByRole('searchbox', { name: 'Search output' });
+    await search.fill('a11y-42');
+    await search.press('Enter');
+    await waitFor('a match selected', () =>
+      page.evaluate(() => window.__vwc.serial[0]!.term.getSelection() === 'a11y-42'),
+    );
+    found.push(...(await violationsInThemes(page, 'console (serial, search matches)')));
+
+    await page.locator('.serial-view .log-range').click();
+    await page.locator('dialog.serial-log-dialog[open]').waitFor();
+    found.push(...(await violationsInThemes(page, 'console (serial, Log… dialog)')));
+    expect(found).toEqual([]);
+    await page.close();
+  });
+
+  it('the "read-only here — take control" prompt of a window without the keyboard', async () => {
+    const holder = await loggedInPage();
+    await openSerial(holder);
+    await typeUntilPrompt(holder, promptFor('ttyS0'));
+    await waitFor('the first window holds the keyboard', async () =>
+      (await holder.locator('.serial-view .lock').innerText()).includes('You have the keyboard'),
+    );
+    const other = await browser.context.newPage();
+    await openSerial(other);
+    await other.locator('.serial-screen').click();
+    await other.keyboard.type('x');
+    await other.locator('.serial-view .lock-prompt').waitFor({ state: 'visible' });
+    expect(await violationsInThemes(other, 'console (serial, lock prompt)')).toEqual([]);
+    await other.close();
+    await holder.close();
+  });
+
+  it('a 390×844 touch phone: list, and the console with its key bar on serial and VNC', async () => {
+    await inOwnBrowser(alice, { viewport: { width: 390, height: 844 }, mobile: true }, async (page) => {
+      await page.goto(daemon.url + '/');
+      await page.locator(`tr[data-name="${guest.name}"]`).waitFor();
+      const found = await violationsInThemes(page, 'phone list');
+
+      await openSerial(page);
+      await page.locator('.serial-view .key-bar').waitFor({ state: 'visible' });
+      found.push(...(await violationsInThemes(page, 'phone console (serial, key bar)')));
+
+      await page.getByRole('tab', { name: 'Screen' }).tap();
+      await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
+      await page.locator('.vnc-view .key-bar').waitFor({ state: 'visible' });
+      found.push(...(await violationsInThemes(page, 'phone console (VNC, key bar)')));
+      expect(found).toEqual([]);
+    });
+  });
+
+  it('a viewer: the read-only badges on serial and VNC', async () => {
+    await inOwnBrowser(victor, {}, async (page) => {
+      await openSerial(page);
+      await page.locator('.serial-view .badge-readonly').waitFor({ state: 'visible' });
+      const found = await violationsInThemes(page, 'viewer console (serial)');
+      await openVnc(page);
+      await page.locator('.vnc-view .badge-readonly').waitFor({ state: 'visible' });
+      found.push(...(await violationsInThemes(page, 'viewer console (VNC)')));
+      expect(found).toEqual([]);
+    });
+  });
+
+  // Last: the guest stays stopped.
+  it('the VM stopped: the disconnected banner, the serial console banner, the list', async () => {
+    const vnc = await loggedInPage();
+    await openVnc(vnc);
+    const serial = await browser.context.newPage();
+    await openSerial(serial);
+    await guest.destroy();
+
+    await vnc.locator('.vnc-view .offline[data-kind="vm-stopped"]').waitFor({ state: 'visible' });
+    const found = await violationsInThemes(vnc, 'console (VNC, VM stopped)');
+    await serial.locator('.serial-view .banner-stopped').waitFor({ state: 'visible' });
+    found.push(...(await violationsInThemes(serial, 'console (serial, VM stopped)')));
+    await serial.goto(daemon.url + '/');
+    await serial.locator(`tr[data-name="${guest.name}"] .state-stopped`).waitFor();
+    found.push(...(await violationsInThemes(serial, 'list (VM stopped)')));
+    expect(found).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
 // "● Recording" badge come and go (pushed, no reload); the recording then plays back on the
 // recordings page in noVNC and shows the guest's screen: the played canvas lights the same
 // text cells as the live screen did when recording stopped. A viewer may not see recordings
-// (vncRecording.readableBy defaults to operators); playback is audited.
+// (vncRecording.readableBy defaults to operators); playback is audited. axe-core (light and
+// dark) on the console with the badge, the recordings list and the player.
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/brows
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
 import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
-import { formatViolations, seriousViolations } from '../../helpers/axe.js';
+import { violationsInThemes } from '../../helpers/axe.js';
 import { litPixels, waitFor } from '../web/probes.js';
 
 const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
@@ -102,8 +103,7 @@ describe('VNC recording in Chromium', () => {
     await operator.locator('.vnc-view .badge-recording').waitFor({ state: 'visible' });
     expect(await operator.locator('.record-toggle').innerText()).toBe('Stop recording');
     await saveScreenshot(viewer, 'console-vnc-recording.png', false);
-    const onConsole = await seriousViolations(viewer);
-    expect(onConsole, formatViolations(onConsole)).toEqual([]);
+    expect(await violationsInThemes(viewer, 'console (VNC, recording badge)')).toEqual([]);
 
     // A few seconds of the screen; the last picture is what the recording must end on.
     await new Promise((r) => setTimeout(r, 4000));
@@ -118,6 +118,7 @@ describe('VNC recording in Chromium', () => {
     const row = operator.locator('table.recordings tbody tr').first();
     await row.waitFor();
     expect(await row.innerText()).toContain('alice');
+    expect(await violationsInThemes(operator, 'recordings list')).toEqual([]);
     await row.locator('a.play').click();
     await operator.waitForURL(/\/recordings\/[^/]+\/\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     // The first frame is a whole screen: text lights the canvas as soon as it is handed over.
@@ -144,8 +145,7 @@ describe('VNC recording in Chromium', () => {
     const agree = played.cells.filter((c, i) => c === liveAtStop.cells[i]).length / played.cells.length;
     expect(agree).toBeGreaterThan(0.95);
     await saveScreenshot(operator, 'recording-playback.png', true);
-    const onPlayer = await seriousViolations(operator);
-    expect(onPlayer, formatViolations(onPlayer)).toEqual([]);
+    expect(await violationsInThemes(operator, 'recording playback')).toEqual([]);
     const audit = daemon
       .output()
       .split('\n')

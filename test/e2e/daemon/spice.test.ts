@@ -2,9 +2,11 @@
 // SPICE on a UNIX socket and qxl video. The screen renders and changes as the guest prints; an
 // operator's keys reach the guest (seen in the serial history); a viewer's do not; a second
 // operator is asked before taking over, and the first window says who took it and offers it back.
+// axe-core (light and dark) on the SPICE tab and on both takeover notices.
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { violationsInThemes } from '../../helpers/axe.js';
 import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
 import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
 import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
@@ -63,6 +65,7 @@ describe('SPICE console in Chromium (real daemon, real guest)', () => {
   async function pageAs(user: { name: string; password: string }): Promise<Page> {
     const browser = await launchBrowser({
       httpCredentials: { username: user.name, password: user.password },
+      bypassCSP: true, // axe-core is injected into the page
     });
     browsers.push(browser);
     const page = await browser.context.newPage();
@@ -133,6 +136,7 @@ describe('SPICE console in Chromium (real daemon, real guest)', () => {
     }
     await waitFor('the screen changed', async () => (await screenState(page)).sum !== before.sum, 20_000);
     await saveScreenshot(page, 'console-spice.png', true);
+    expect(await violationsInThemes(page, 'console (SPICE)')).toEqual([]);
   }, 300_000);
 
   it("shows a viewer the screen but does not take the viewer's keys", async () => {
@@ -170,6 +174,7 @@ describe('SPICE console in Chromium (real daemon, real guest)', () => {
         (await ask.innerText()).includes('alice (operator) is using the SPICE console'),
     );
     expect((await screenState(first)).lit).toBeGreaterThan(500);
+    const found = await violationsInThemes(second, 'console (SPICE, asked before taking over)');
     await second.getByRole('button', { name: 'Take over' }).click();
     await waitFor('bob sees the screen', async () => (await screenState(second)).lit > 500, 60_000);
     const told = first.locator('.spice-ask');
@@ -178,6 +183,8 @@ describe('SPICE console in Chromium (real daemon, real guest)', () => {
       async () =>
         (await told.isVisible()) && (await told.innerText()).includes('taken over by bob (operator)'),
     );
+    found.push(...(await violationsInThemes(first, 'console (SPICE, taken over)')));
+    expect(found).toEqual([]);
     await first.getByRole('button', { name: 'Take it back' }).click();
     await waitFor('alice has it back', async () => (await screenState(first)).lit > 500, 60_000);
     await waitFor('bob is told', async () =>

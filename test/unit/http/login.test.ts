@@ -20,6 +20,7 @@ const WEB_FILES = {
   'login.page.js': 'console.log("login")',
   'list.page.js': 'console.log("list")',
   'style.css': 'body {}',
+  'theme.classic.js': 'document.documentElement.dataset.theme = "light"',
 };
 
 async function startLoginHarness(config = {}): Promise<Harness> {
@@ -67,6 +68,7 @@ describe('login pages and redirects', () => {
     expect((await fetch(`${h.base}/login`)).status).toBe(200);
     expect((await fetch(`${h.base}/assets/login.page.js`)).status).toBe(200);
     expect((await fetch(`${h.base}/assets/style.css`)).status).toBe(200);
+    expect((await fetch(`${h.base}/assets/theme.classic.js`)).status).toBe(200);
     expect((await fetch(`${h.base}/assets/list.page.js`)).status).toBe(401);
   });
 

@@ -156,7 +156,7 @@ describe('page markers', () => {
 
   it('draws a dim line with the local time, control characters removed', () => {
     const line = markerLine(event(0, Date.UTC(2026, 11, 6, 12, 3, 4), 'VM\x1b[31m rebooted'), 'UTC');
-    expect(line).toBe('\r\n\x1b[2m── VM[31m rebooted 12:03:04 ──\x1b[22m\r\n');
+    expect(line).toBe('\r\n\x1b[90m── VM[31m rebooted 12:03:04 ──\x1b[39m\r\n');
   });
 
   it('draws each marker once across a resume that sends it again', () => {
