@@ -4,7 +4,12 @@ import path from 'node:path';
 import { SerialLogStore, createConsoleHub } from '../bridge/index.js';
 import { createPowerControl } from '../control/index.js';
 import { createThumbnails } from '../control/thumbnails/index.js';
-import { createDiscovery, createVirshRunner, createVirshShellRunner } from '../discovery/index.js';
+import {
+  createDiscovery,
+  createVirshRunner,
+  createVirshShellRunner,
+  createVncPasswordLookup,
+} from '../discovery/index.js';
 import type { DaemonParts } from './daemon.js';
 import { filterRegistry } from './filter-registry.js';
 import { vncInputLock } from './vnc-input-lock.js';
@@ -53,6 +58,7 @@ export const realParts: DaemonParts = {
             vncRecording: {
               root: path.join(config.stateDir, 'vnc-recordings'),
               options: vncRecordingOptions(config.vncRecording),
+              vncPassword: createVncPasswordLookup({ virsh: createVirshRunner({ uri: config.libvirt.uri }) }),
             },
           }
         : {}),

@@ -46,7 +46,12 @@ export interface ConsoleHubDeps {
   /** Serial logs on disk (history survives restarts); none: memory only. */
   readonly serialLogStore?: SerialLogStore;
   /** VNC session recordings (docs/vnc.md "Recording") in `root`; none: recording is off. */
-  readonly vncRecording?: { readonly root: string; readonly options?: Partial<VncRecordingOptions> };
+  readonly vncRecording?: {
+    readonly root: string;
+    readonly options?: Partial<VncRecordingOptions>;
+    /** Where the recorder finds a VM's VNC password (src/discovery/vnc-password.ts). */
+    readonly vncPassword?: (vm: Vm) => Promise<string | null>;
+  };
 }
 
 export interface ConsoleHubHandle extends ConsoleHub {
@@ -74,6 +79,7 @@ export function createConsoleHub(deps: ConsoleHubDeps): ConsoleHubHandle {
         registry,
         logger,
         ...(deps.vncRecording.options ? { options: deps.vncRecording.options } : {}),
+        ...(deps.vncRecording.vncPassword ? { vncPassword: deps.vncRecording.vncPassword } : {}),
         onChange: (vmName, state) => {
           vnc.recordingChanged?.(vmName, state);
         },

@@ -22,6 +22,12 @@ export {
   type ProbeResult,
 } from './socket-folder-source.js';
 export { classifySocket } from './socket-naming.js';
+export {
+  createVncPasswordLookup,
+  vncPasswordOf,
+  type VncPasswordLookup,
+  type VncPasswordLookupOptions,
+} from './vnc-password.js';
 
 export interface DiscoveryOptions {
   readonly logger: Logger;

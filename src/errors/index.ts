@@ -147,7 +147,7 @@ export const ERRORS = {
     http: 409,
     ws: 4207,
     summary:
-      'The VNC screen cannot be recorded now: vncRecording.enabled is false, the VM is not running, or its VNC asks for a password.',
+      'The VNC screen cannot be recorded now: vncRecording.enabled is false, the VM is not running, or its VNC asks for a password the daemon does not know (a socket-folder VM) or that its VNC server refused.',
   },
   // -- ssh (src/ssh)
   VWC_ERR_SSH_HOST_KEY: {

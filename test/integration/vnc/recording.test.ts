@@ -2,12 +2,15 @@
 // libvirtd: a domain the config records from its start, stopped and started again by an
 // operator through the API, the file's stream (normalised handshake, the guest's real
 // ServerInit, framebuffer updates with growing times), downloads, who may do what, the audit
-// lines, a password-protected screen refused with a reason, and the end when the VM stops.
+// lines, a password-protected screen recorded with the password from libvirt (and again after
+// `virsh update-device` changed it), refused with a reason when QEMU's password was changed
+// behind libvirt's back, the password never in the API or the log, and the end when the VM stops.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDomains, runId, type TestDomain } from '../../../harness/libvirt/domains.js';
+import { virsh } from '../../../harness/libvirt/virsh.js';
 import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
 import { ALICE, VICTOR } from '../../../harness/http-server.js';
 import { PLAYBACK_HANDSHAKE, decodeRecording } from '../../../src/bridge/vnc/recording/index.js';
@@ -176,11 +179,73 @@ describe('VNC recording through the daemon, real guests', () => {
     ).toBe(true);
   });
 
-  it('refuses to record a password-protected screen, saying why', async () => {
+  /** Records `name` for a moment; the file's stream after the normalised handshake. */
+  const recordBriefly = async (name: string): Promise<{ width: number; height: number; stream: Buffer }> => {
+    const start = await api('POST', `${encodeURIComponent(name)}/recording/start`);
+    expect(start.status, JSON.stringify(start.body)).toBe(200);
+    const recId = (start.body as Listing).recording!.id;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await api('POST', `${encodeURIComponent(name)}/recording/stop`)).status).toBe(200);
+    const mine = (await listing(name)).recordings.find((r) => r.id === recId)!;
+    const decoded = decodeRecording(readFileSync(fileOf(recId)));
+    const stream = Buffer.concat(decoded.records.filter((r) => r.type === 'data').map((r) => r.data));
+    expect(stream.subarray(0, PLAYBACK_HANDSHAKE.length)).toEqual(PLAYBACK_HANDSHAKE);
+    return { width: mine.width, height: mine.height, stream: stream.subarray(PLAYBACK_HANDSHAKE.length) };
+  };
+
+  it('records a password-protected screen with the password libvirt holds; the file plays without it', async () => {
+    const { width, height, stream } = await recordBriefly(locked.name);
+    // The guest's ServerInit (its screen size, QEMU's desktop name), then a full first frame.
+    expect(width).toBeGreaterThan(0);
+    expect(stream.readUInt16BE(0)).toBe(width);
+    expect(stream.readUInt16BE(2)).toBe(height);
+    const nameLength = stream.readUInt32BE(20);
+    expect(stream.subarray(24, 24 + nameLength).toString()).toContain('QEMU');
+    const update = stream.subarray(24 + nameLength);
+    expect(update[0]).toBe(0); // FramebufferUpdate
+    expect(update.readUInt16BE(2)).toBeGreaterThan(0); // rectangles
+    // The first rectangle lies on the screen (QEMU tiles the whole screen in many of them).
+    const [x, y, w, h] = [4, 6, 8, 10].map((at) => update.readUInt16BE(at)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    expect(x + w).toBeLessThanOrEqual(width);
+    expect(y + h).toBeLessThanOrEqual(height);
+    expect(update.length).toBeGreaterThan(1000);
+  });
+
+  it('reads the password again at each start: a password changed with virsh update-device still records', async () => {
+    const device = path.join(daemon.dir, 'vnc-device.xml');
+    writeFileSync(device, `<graphics type='vnc' socket='${locked.vncSocket!}' passwd='opensesa'/>`);
+    await virsh('update-device', locked.name, device, '--live');
+    const { stream } = await recordBriefly(locked.name);
+    expect(stream.length).toBeGreaterThan(24);
+  });
+
+  it('refuses, saying the VM’s password was refused, when QEMU’s password was changed behind libvirt', async () => {
+    await virsh(
+      'qemu-monitor-command',
+      locked.name,
+      JSON.stringify({ execute: 'change-vnc-password', arguments: { password: 'behind12' } }),
+    );
     const refused = await api('POST', `${encodeURIComponent(locked.name)}/recording/start`);
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ error: { code: 'VWC_ERR_RECORDING_UNAVAILABLE' } });
-    expect(JSON.stringify(refused.body)).toMatch(/password/);
+    expect(JSON.stringify(refused.body)).toMatch(/VNC password was refused/);
+    expect((await listing(locked.name)).recording).toBeNull();
+  });
+
+  it('never shows the VNC password in the API or the log', async () => {
+    const seen = [
+      JSON.stringify((await api('GET', '')).body),
+      JSON.stringify((await api('GET', encodeURIComponent(locked.name))).body),
+      JSON.stringify(await listing(locked.name)),
+      daemon.output(),
+    ].join('\n');
+    expect(seen).toContain(locked.name);
+    for (const password of ['sesame12', 'opensesa']) expect(seen).not.toContain(password);
     await locked.destroy();
   });
 

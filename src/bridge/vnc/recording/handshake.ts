@@ -1,8 +1,10 @@
 // The recorder's side of an RFB handshake (RFC 6143 §7.1-7.3), apart from I/O: server bytes in,
-// client bytes out. The recorder is a VNC client of its own: shared, security None (it knows no
-// VNC password), then the pixel format and encodings noVNC decodes, and a first non-incremental
-// FramebufferUpdateRequest, so every recording starts with a whole screen.
+// client bytes out. The recorder is a VNC client of its own: shared, security None, or VNC
+// authentication when the server asks for it and the daemon knows the VM's password (libvirt's
+// `<graphics passwd=…>`), then the pixel format and encodings noVNC decodes, and a first
+// non-incremental FramebufferUpdateRequest, so every recording starts with a whole screen.
 import { VwcError } from '../../../errors/index.js';
+import { vncAuthResponse } from './des.js';
 
 export interface ServerInitInfo {
   /** The ServerInit message as the server sent it (width, height, pixel format, name). */
@@ -72,12 +74,20 @@ export const PLAYBACK_HANDSHAKE = Buffer.concat([
   Buffer.from([0, 0, 0, 0]),
 ]);
 
-type Phase = 'version' | 'security' | 'result' | 'serverinit' | 'done';
+type Phase = 'version' | 'security' | 'challenge' | 'result' | 'serverinit' | 'done';
 
 export class RecorderHandshake {
   private phase: Phase = 'version';
   private version: '3.3' | '3.7' | '3.8' = '3.8';
   private buffer: Buffer = Buffer.alloc(0);
+  /** Set once the recorder answered a VNC authentication challenge: a failure is the password's. */
+  private authenticated = false;
+
+  /**
+   * `password`: the VM's VNC password, when the daemon knows one; without it a server that asks
+   * for VNC authentication is refused. Held here only for the challenge, never written out.
+   */
+  constructor(private readonly password: string | null = null) {}
 
   /** Server bytes; throws VwcError when the server refuses or asks for what the recorder lacks. */
   push(chunk: Buffer): HandshakeStep {
@@ -116,11 +126,25 @@ export class RecorderHandshake {
       }
       case 'security':
         return this.version === '3.3' ? this.security33(reply) : this.securityList(reply);
+      case 'challenge': {
+        if (b.length < 16) return undefined;
+        reply.push(vncAuthResponse(this.password ?? '', this.take(16)));
+        this.authenticated = true;
+        this.phase = 'result';
+        return undefined;
+      }
       case 'result': {
         if (b.length < 4) return undefined;
         if (b.readUInt32BE(0) !== 0) {
-          if (b.length < 8 || b.length < 8 + b.readUInt32BE(4)) return undefined;
-          throw unavailable(`the VNC server refused the recorder: ${reasonOf(b, 4)}`);
+          // Only 3.8 sends a reason; 3.3 and 3.7 close the connection after a failed result.
+          const hasReason = this.version === '3.8';
+          if (hasReason && (b.length < 8 || b.length < 8 + b.readUInt32BE(4))) return undefined;
+          const reason = hasReason ? reasonOf(b, 4) : 'authentication failed';
+          throw unavailable(
+            this.authenticated
+              ? `the VM's VNC password was refused by its VNC server (${reason}); was it changed since the VM started?`
+              : `the VNC server refused the recorder: ${reason}`,
+          );
         }
         this.take(4);
         this.clientInit(reply);
@@ -159,14 +183,19 @@ export class RecorderHandshake {
     }
     if (b.length < 1 + count) return undefined;
     const types = [...this.take(1 + count).subarray(1)];
-    if (!types.includes(SECURITY_NONE)) throw noNone(types);
-    reply.push(Buffer.from([SECURITY_NONE]));
-    if (this.version === '3.8') {
-      this.phase = 'result';
+    // None when offered (nothing to get wrong), else VNC authentication with a known password.
+    if (types.includes(SECURITY_NONE)) {
+      reply.push(Buffer.from([SECURITY_NONE]));
+      if (this.version === '3.8') this.phase = 'result';
+      else this.clientInit(reply);
       return undefined;
     }
-    this.clientInit(reply);
-    return undefined;
+    if (types.includes(SECURITY_VNC) && this.password !== null) {
+      reply.push(Buffer.from([SECURITY_VNC]));
+      this.phase = 'challenge';
+      return undefined;
+    }
+    throw noNone(types);
   }
 
   private security33(reply: Buffer[]): HandshakeStep['done'] {
@@ -178,6 +207,10 @@ export class RecorderHandshake {
       throw unavailable(`the VNC server refused the recorder: ${reasonOf(b, 4)}`);
     }
     this.take(4);
+    if (type === SECURITY_VNC && this.password !== null) {
+      this.phase = 'challenge';
+      return undefined;
+    }
     if (type !== SECURITY_NONE) throw noNone([type]);
     this.clientInit(reply);
     return undefined;
@@ -199,7 +232,7 @@ function reasonOf(b: Buffer, at: number): string {
 function noNone(types: readonly number[]): VwcError {
   return unavailable(
     types.includes(SECURITY_VNC)
-      ? 'the VNC screen is protected by a password; the daemon does not know it and cannot record it'
-      : `the VNC server offers no security type the recorder speaks (None); it offers ${types.join(', ')}`,
+      ? 'the VNC screen is protected by a password the daemon does not know (only libvirt domains give theirs), so it cannot record it'
+      : `the VNC server offers no security type the recorder speaks (None, VNC authentication); it offers ${types.join(', ')}`,
   );
 }

@@ -32,6 +32,8 @@ export interface RecorderOptions {
   readonly handshakeTimeoutMs: number;
   readonly detectMs: number;
   readonly continues?: string;
+  /** The VM's VNC password, for VNC authentication (null: none known). Never logged nor recorded. */
+  readonly password?: string | null;
   /** Called once when the recording ended by itself (not by stop()): server closed, size limit, write failed. */
   readonly onEnded: (reason: string) => void;
 }
@@ -39,7 +41,7 @@ export interface RecorderOptions {
 export class Recorder {
   readonly since: number;
   private readonly upstream: Upstream;
-  private readonly handshake = new RecorderHandshake();
+  private readonly handshake: RecorderHandshake;
   private file: RecordingFile | null = null;
   private offset = 0;
   private size = { width: 0, height: 0 };
@@ -53,6 +55,7 @@ export class Recorder {
 
   constructor(private readonly options: RecorderOptions) {
     this.since = options.now();
+    this.handshake = new RecorderHandshake(options.password ?? null);
     this.ready = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });

@@ -77,6 +77,11 @@ export interface VncRecordingsDeps {
   readonly options?: Partial<VncRecordingOptions>;
   readonly connect?: SocketFactory;
   readonly now?: () => number;
+  /**
+   * The VM's VNC password, read when a recording starts, for a screen that asks for one (none:
+   * such screens are refused). Passed only to the recorder's handshake.
+   */
+  readonly vncPassword?: (vm: Vm) => Promise<string | null>;
   /** Told whenever a VM's recording starts or stops (null), to push it to its viewers. */
   readonly onChange?: (vmName: string, state: RecordingState | null) => void;
 }
@@ -206,6 +211,8 @@ export class VncRecordings {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     const nameFile = path.join(dir, 'domain-name');
     if (!existsSync(nameFile)) writeFileSync(nameFile, `${vmName}\n`, { mode: 0o640 });
+    // Asked every time: the password may have changed since the last recording.
+    const password = (await this.deps.vncPassword?.(vm)) ?? null;
     const id = newRecordingId(this.now());
     const recorder: Recorder = new Recorder({
       id,
@@ -222,6 +229,7 @@ export class VncRecordings {
       handshakeTimeoutMs: 15_000,
       detectMs: 1500,
       ...(continues ? { continues } : {}),
+      password,
       onEnded: (reason) => {
         this.endedBySelf(vmName, recorder, reason);
       },
