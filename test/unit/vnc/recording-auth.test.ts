@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecorderHandshake } from '../../../src/bridge/vnc/recording/index.js';
-import { desEncryptBlock, vncAuthResponse } from '../../../src/bridge/vnc/recording/des.js';
+import { desEncryptBlocks, vncAuthResponse } from '../../../src/bridge/vnc/recording/des.js';
 import type { ConsoleHub } from '../../../src/bridge/types.js';
 import {
   Registry,
@@ -64,7 +64,7 @@ function run(
 describe('DES for VNC authentication', () => {
   it('matches the standard test vector', () => {
     const key = Buffer.from('133457799bbcdff1', 'hex');
-    expect(desEncryptBlock(key, Buffer.from('0123456789abcdef', 'hex')).toString('hex')).toBe(
+    expect(desEncryptBlocks(key, Buffer.from('0123456789abcdef', 'hex')).toString('hex')).toBe(
       '85e813540f0ab405',
     );
   });
