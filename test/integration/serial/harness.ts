@@ -236,6 +236,12 @@ export class ConsoleClient {
     return this.messages.filter((m): m is Extract<ServerMessage, { type: T }> => m.type === type);
   }
 
+  /** Who holds the write lock as this client was last told: the newest `lock` message, else the hello. */
+  lockHolder(): string | undefined {
+    const told = this.messages.filter((m) => m.type === 'lock' || m.type === 'hello').at(-1);
+    return told?.type === 'lock' ? told.holder?.user : told?.type === 'hello' ? told.lock?.user : undefined;
+  }
+
   type(text: string): void {
     this.ws.send(Buffer.from(text, 'latin1'));
   }
