@@ -69,6 +69,16 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     const { page, errors } = await newPage();
     await page.goto(consoleUrl('/serial/0'));
     await typeUntilPrompt(page, PROMPT);
+    // The log links are sized as the toolbar's buttons beside them, and the full placeholder fits.
+    const fontSize = (selector: string): Promise<string> =>
+      page
+        .locator(selector)
+        .first()
+        .evaluate((el) => getComputedStyle(el).fontSize);
+    expect(await fontSize('.toolbar a.log-link')).toBe(await fontSize('.toolbar button.log-range'));
+    expect(await page.getByRole('searchbox', { name: 'Search output' }).getAttribute('placeholder')).toBe(
+      'Search output',
+    );
     // The command line says needle-$((…)); only the output says needle-42.
     await page.keyboard.type('echo needle-$((6*7)) first; echo needle-$((6*7)) second; seq 1 300\n');
     await waitFor('seq output', async () => (await termText(page)).includes('\n300'));
@@ -147,6 +157,10 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     await page.goto(consoleUrl('/serial/0'));
     const bar = page.locator('.serial-view .key-bar');
     await bar.waitFor({ state: 'visible' });
+    // The search field's placeholder is a short one that fits; its accessible name stays.
+    expect(await page.getByRole('searchbox', { name: 'Search output' }).getAttribute('placeholder')).toBe(
+      'Search',
+    );
     await typeUntilPrompt(page, PROMPT);
 
     // Ctrl-C from the bar interrupts a running command.
