@@ -2,6 +2,7 @@
 // test domains, start a daemon that discovers this run's domains, and launch Chromium on
 // demand; all of it torn down after the file (browsers, the daemon, which must exit 0, the
 // domains). Call useE2eDaemon at the top of a describe; read its parts inside hooks and tests.
+// vitest runs after-hooks in reverse: one registered before this call runs after its teardown.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { TestDomains, runId, type CreateOptions, type TestDomain } from '../../harness/libvirt/domains.js';
