@@ -3,7 +3,7 @@
 // events {} and http {} blocks Debian's /etc/nginx/nginx.conf would give it. Runs as root
 // (the master) with worker processes as `user` (www-data, as on Debian), so the workers'
 // permissions are real.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -106,6 +106,26 @@ export function nginxConf(options: NginxOptions): string {
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * `nginx -t` on the standalone nginx.conf wrapping `site`: the syntax, every directive's
+ * arguments and the upstreams' addresses, as nginx itself checks them; nothing is started.
+ * Returns nginx's verdict (it prints to stderr); throws with it when nginx refuses the file.
+ */
+export function checkNginx(options: Omit<NginxOptions, 'ports'>): string {
+  if (!existsSync(NGINX))
+    throw new Error(`${NGINX} missing: run scripts/setup-host.sh as root (nginx-light)`);
+  const confFile = path.join(options.dir, 'nginx.conf');
+  mkdirSync(path.join(options.dir, 'tmp'), { recursive: true });
+  writeFileSync(confFile, nginxConf({ ...options, ports: [] }));
+  const run = spawnSync(NGINX, ['-t', '-p', options.dir, '-c', confFile], { encoding: 'utf8' });
+  const said = `${run.stdout}${run.stderr}`;
+  if (run.status !== 0)
+    throw new Error(
+      `nginx -t refused ${confFile}:\n${said}\n--- ${confFile}:\n${readFileSync(confFile, 'utf8')}`,
+    );
+  return said;
 }
 
 export async function startNginx(options: NginxOptions): Promise<RunningNginx> {

@@ -6,19 +6,13 @@ import { configWarnings, packageVersion, type Config } from '../config/index.js'
 import type { PowerControl } from '../control/index.js';
 import type { ThumbnailService } from '../control/thumbnails/index.js';
 import { createFleet, entrySecrets, readPrivateKey, type Fleet } from '../fleet/index.js';
-import { createMetrics, type DaemonMetrics } from '../metrics/index.js';
 import { Registry } from '../discovery/index.js';
 import type { VmRegistry } from '../discovery/types.js';
-import {
-  createAccessPolicy,
-  createWebServer,
-  LoginRateLimiter,
-  UserStore,
-  type WebServer,
-  type WebServerDeps,
-} from '../http/index.js';
-import { createSshServer, ensureHostKey, type SshServer, type SshServerDeps } from '../ssh/index.js';
+import { createWebServer, LoginRateLimiter, UserStore, type WebServer } from '../http/index.js';
+import type { SshServer } from '../ssh/index.js';
+import { wireMetrics, type HubHooks } from './daemon-metrics.js';
 import { createFirstUser } from './first-user.js';
+import { createSsh, listenSsh } from './ssh-door.js';
 import { reloadDaemon, type ReloadResult } from './reload.js';
 
 export interface Discovery {
@@ -40,12 +34,7 @@ export interface DaemonParts {
   ): { readonly service: ThumbnailService; stop(): void };
 }
 
-/** What the daemon asks of the hub it is given (metrics). */
-export interface HubHooks {
-  readonly onSerialResync?: (vmName: string) => void;
-  /** A port's serial log stopped (false) or resumed (true) writing to disk. */
-  readonly onSerialLogWriting?: (vmName: string, writing: boolean) => void;
-}
+export type { HubHooks } from './daemon-metrics.js';
 
 export interface Daemon {
   /** `http(s)://host:port` or `unix:/path`. */
@@ -60,46 +49,6 @@ export interface Daemon {
 }
 
 export const SHUTDOWN_REASON = 'server shutting down';
-
-/**
- * The SSH front door when `ssh.listen` is set (null otherwise), with its host key, made on
- * first start, and the same ACLs as the HTTP side.
- */
-function createSsh(
-  config: Config,
-  deps: Pick<SshServerDeps, 'registry' | 'hub' | 'users' | 'limiter'>,
-  logger: Logger,
-): SshServer | null {
-  if (config.ssh.listen === null) return null;
-  const sshLogger = logger.child({ part: 'ssh' });
-  const { key, created } = ensureHostKey(config.stateDir);
-  if (created) sshLogger.warn({ fingerprint: key.fingerprint }, 'ssh host key created');
-  else sshLogger.info({ fingerprint: key.fingerprint }, 'ssh host key');
-  return createSshServer({
-    ...deps,
-    config: { ...config.ssh, listen: config.ssh.listen },
-    hostKey: key,
-    access: createAccessPolicy(config.users),
-    logger: sshLogger,
-  });
-}
-
-/** The HTTP side of the metrics: the /metrics route and the power-action counter. */
-function metricsRoutes(
-  metrics: DaemonMetrics,
-  settings: Config['metrics'],
-): Pick<WebServerDeps, 'metrics' | 'onAction'> {
-  return {
-    onAction: (action, result) => {
-      metrics.powerAction(action, result);
-    },
-    metrics: {
-      token: settings.token,
-      loopbackOnly: settings.loopbackOnly,
-      render: () => metrics.render(),
-    },
-  };
-}
 
 export async function startDaemon(
   config: Config,
@@ -121,9 +70,7 @@ export async function startDaemon(
     ? { registry: new Registry({ logger }), start: () => undefined, stop: () => undefined }
     : parts.createDiscovery(config, logger.child({ part: 'discovery' }));
   const version = packageVersion();
-  const metrics = config.metrics.enabled
-    ? createMetrics({ maxDomainLabels: config.metrics.maxDomainLabels, version })
-    : null;
+  const metrics = wireMetrics(config.metrics, version);
   const power = parts.createPower?.(config, logger.child({ part: 'control' })) ?? null;
   let thumbnails: ReturnType<NonNullable<DaemonParts['createThumbnails']>> | null = null;
   let unobserve: (() => void) | null = null;
@@ -132,7 +79,7 @@ export async function startDaemon(
     config.loginRateLimit.maxFailures,
     config.loginRateLimit.windowSeconds * 1000,
     Date.now,
-    metrics?.login,
+    metrics.login,
   );
   let hub: ConsoleHub | null = null;
   let web: WebServer;
@@ -144,28 +91,13 @@ export async function startDaemon(
   let fleet: Fleet | null = null;
   try {
     await discovery.start();
-    hub = parts.createHub(
-      config,
-      discovery.registry,
-      logger.child({ part: 'hub' }),
-      metrics
-        ? {
-            onSerialResync: (vm) => {
-              metrics.serialResync(vm);
-            },
-            onSerialLogWriting: (_vm, writing) => {
-              metrics.serialLogWriting(writing);
-            },
-          }
-        : {},
-    );
+    hub = parts.createHub(config, discovery.registry, logger.child({ part: 'hub' }), metrics.hubHooks);
     hub.start();
-    thumbnails =
-      parts.createThumbnails?.(config, discovery.registry, (result) => metrics?.thumbnailCapture(result)) ??
-      null;
-    unobserve = metrics?.observe(discovery.registry, hub) ?? null;
+    thumbnails = parts.createThumbnails?.(config, discovery.registry, metrics.onThumbnailCapture) ?? null;
     // The front doors get the hub with every attach counted.
-    const served = metrics ? metrics.instrumentHub(hub) : hub;
+    const observed = metrics.observe(discovery.registry, hub);
+    unobserve = observed.unobserve;
+    const served = observed.served;
     // Reads the fleet's keys and tokens: an unusable one stops the start with its path.
     fleet = createFleet(config, {
       registry: discovery.registry,
@@ -192,15 +124,14 @@ export async function startDaemon(
             },
           }
         : {}),
-      ...(metrics ? metricsRoutes(metrics, config.metrics) : {}),
+      ...metrics.routes,
       ...(fleet.http ? { fleet: fleet.http } : {}),
     });
     built = web;
     url = await web.listen();
     fleet.start();
     ssh = createSsh(config, { registry: discovery.registry, hub: served, users, limiter }, logger);
-    sshAddress = (await ssh?.listen()) ?? null;
-    if (sshAddress !== null) logger.info({ part: 'ssh', address: sshAddress }, 'ssh listening');
+    sshAddress = await listenSsh(ssh, logger);
   } catch (error) {
     // Whatever started must not outlive a failed start (the `virsh event` child, serial sources).
     for (const step of [

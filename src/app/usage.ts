@@ -116,7 +116,7 @@ export const COMMANDS = {
     operands: [0, 0],
   },
   fleet: {
-    synopsis: 'fleet keygen|nginx-config <dir>|<config> [--listen ADDR]',
+    synopsis: 'fleet keygen|nginx-config <dir>|<config> [--listen ADDR] [--entry HOST:PORT…]',
     listed: 'fleet keygen|nginx-config',
     summary: "make a fleet's key pair, or print an entry's nginx site",
     about:
@@ -124,9 +124,15 @@ export const COMMANDS = {
       'every entry: fleet.entry.privateKeyFile) and <dir>/fleet-entry.pub (for every host:\n' +
       'fleet.host.entryPublicKeyFiles). Existing files are never overwritten.\n' +
       'nginx-config <config>: prints the nginx site for the entry whose config file is <config>: / to\n' +
-      'the entry, /h/<host>/ to each host whose browserUrl is such a path (docs/fleet.md).',
+      'the entry, /h/<host>/ to each host whose browserUrl is such a path (docs/fleet.md). With\n' +
+      '--entry, / goes to this entry and the others given, skipping one that does not answer.',
     flags: {
       listen: { arg: 'ADDR', help: "nginx-config: the site's listen parameters (default 80)" },
+      entry: {
+        arg: 'HOST:PORT',
+        help: "nginx-config: another entry's address (or unix:/path), for the same upstream",
+        multiple: true,
+      },
     },
     operands: [2, 2],
   },

@@ -9,13 +9,38 @@ import { VwcError } from '../errors/index.js';
 export interface NginxOptions {
   /** nginx's `listen` parameters (default `80`). */
   readonly listen?: string;
+  /** The fleet's other entries (`--entry`): nginx spreads requests over this entry and them. */
+  readonly entries?: readonly ListenAddress[];
 }
+
+/**
+ * Passive health checks: one failed connection (refused, reset or timed out) and nginx skips
+ * that entry for 10 s, retrying the request on the next one. nginx ignores both for a lone server.
+ */
+const ENTRY_HEALTH = 'max_fails=1 fail_timeout=10s';
 
 function entryServer(listen: ListenAddress): string {
   if (listen.kind === 'unix') return `unix:${listen.path}`;
   // The daemon listens on every address: nginx reaches it over loopback.
   const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
   return `${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+}
+
+function entryServers(own: ListenAddress, others: readonly ListenAddress[]): string[] {
+  const servers = [own, ...others].map(entryServer);
+  const twice = servers.find((server, i) => servers.indexOf(server) !== i);
+  if (twice !== undefined) {
+    throw new VwcError(
+      'VWC_ERR_CONFIG',
+      `entry ${twice} is given twice (--entry names the other entries, not this one)`,
+    );
+  }
+  if (servers.length === 1) return [`    server ${servers[0]!};`];
+  return [
+    "    # The fleet's entries, interchangeable (no affinity). After a failed connection nginx",
+    '    # skips that entry for 10 s and passes the request to the next.',
+    ...servers.map((server) => `    server ${server} ${ENTRY_HEALTH};`),
+  ];
 }
 
 const upstreamName = (host: string): string => `vwc_fleet_host_${host.replace(/[^A-Za-z0-9_]/g, '_')}`;
@@ -58,7 +83,7 @@ export function nginxConfig(config: Pick<Config, 'fleet' | 'listen'>, options: N
     '}',
     '',
     'upstream vwc_fleet_entry {',
-    `    server ${entryServer(config.listen)};`,
+    ...entryServers(config.listen, options.entries ?? []),
     '}',
   ];
   for (const host of proxied) {
@@ -83,6 +108,8 @@ export function nginxConfig(config: Pick<Config, 'fleet' | 'listen'>, options: N
     '    location / {',
     '        proxy_pass http://vwc_fleet_entry;',
     '        proxy_set_header Host $http_host;',
+    '        # An entry that does not answer a connection in 5 s counts as failed (the next one is tried).',
+    '        proxy_connect_timeout 5s;',
     ...PROXY_COMMON,
     '    }',
   );

@@ -19,6 +19,7 @@ import { WINDOW_TAG, holderName, renderChips } from './presence.js';
 import { onThemeChange, terminalTheme } from './theme.js';
 import type { LockHolder, Role, SerialClient, SerialControl } from './types.js';
 import { button, errorText, StatusLine, type ConsoleView } from './view.js';
+import { fitPlaceholder } from './fit-placeholder.js';
 
 /** History asked for on the first connection: the last 256 KiB. */
 const FIRST_HISTORY_BYTES = 256 * 1024;
@@ -202,10 +203,10 @@ export class SerialView implements ConsoleView {
   private searchBox(): HTMLElement {
     const input = h('input', {
       type: 'search',
-      placeholder: 'Search output',
       'aria-label': 'Search output',
       class: 'search',
     });
+    fitPlaceholder(input, 'Search output', 'Search');
     const find = (backwards: boolean): void => {
       const term = input.value;
       if (!term) {

@@ -4,28 +4,31 @@
 // prompt, the VM stopped), a viewer's read-only console, and a 390×844 touch phone with the key
 // bar. A serious or critical violation fails the test, which prints them all. (SPICE:
 // spice.test.ts; recordings: recording.test.ts; the fleet list: test/e2e/web/fleet-pages.test.ts.)
-import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { violationsInThemes } from '../../helpers/axe.js';
 import { launchBrowser, type Browser, type LaunchOptions } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
 import { litPixels, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
 const victor = { name: 'victor', password: 'victor-pw', role: 'viewer' } as const;
 
 describe('accessibility (axe-core): no serious or critical violations, light and dark', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let guest: TestDomain;
+  const rig = useE2eDaemon({
+    users: [alice, victor],
+    domains: { guest: { label: 'a11y', serials: ['pty'], vnc: 'unix', title: 'Accessibility guest' } },
+  });
   let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await rig.launch({ bypassCSP: true });
+  });
 
   async function loggedInPage(): Promise<Page> {
     const page = await browser.context.newPage();
-    await page.goto(`${daemon.url}/login`);
+    await page.goto(`${rig.daemon.url}/login`);
     await page.locator('#username').fill(alice.name);
     await page.locator('#password').fill(alice.password);
     await page.locator('button[type=submit]').click();
@@ -52,7 +55,7 @@ describe('accessibility (axe-core): no serious or critical violations, light and
   }
 
   const consoleUrl = (tail: string): string =>
-    `${daemon.url}/console/${encodeURIComponent(guest.name)}${tail}`;
+    `${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}${tail}`;
 
   async function openSerial(page: Page): Promise<void> {
     await page.goto(consoleUrl('/serial/0'));
@@ -65,33 +68,11 @@ describe('accessibility (axe-core): no serious or critical violations, light and
     await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
   }
 
-  beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    guest = await domains.create({
-      label: 'a11y',
-      serials: ['pty'],
-      vnc: 'unix',
-      title: 'Accessibility guest',
-    });
-    daemon = await startDaemon({
-      users: [alice, victor],
-      config: { discovery: { include: [`vwct-${runId()}-*`] } },
-    });
-    browser = await launchBrowser({ bypassCSP: true });
-  });
-
-  afterAll(async () => {
-    await browser.close();
-    const code = await daemon.stop();
-    await domains.cleanup();
-    expect(code).toBe(0);
-  });
-
   it('the login page, also with an error shown', async () => {
     const page = await browser.context.newPage();
-    await page.goto(`${daemon.url}/login`);
+    await page.goto(`${rig.daemon.url}/login`);
     const found = await violationsInThemes(page, 'login');
-    await page.goto(`${daemon.url}/login?error=failed`);
+    await page.goto(`${rig.daemon.url}/login?error=failed`);
     await page.locator('#login-message').waitFor({ state: 'visible' });
     found.push(...(await violationsInThemes(page, 'login with an error')));
     expect(found).toEqual([]);
@@ -100,7 +81,7 @@ describe('accessibility (axe-core): no serious or critical violations, light and
 
   it('the list page', async () => {
     const page = await loggedInPage();
-    await page.locator(`tr[data-name="${guest.name}"]`).waitFor();
+    await page.locator(`tr[data-name="${rig.guests.guest.name}"]`).waitFor();
     await page.locator('#session .user').waitFor();
     expect(await violationsInThemes(page, 'list')).toEqual([]);
     await page.close();
@@ -154,8 +135,8 @@ describe('accessibility (axe-core): no serious or critical violations, light and
 
   it('a 390×844 touch phone: list, and the console with its key bar on serial and VNC', async () => {
     await inOwnBrowser(alice, { viewport: { width: 390, height: 844 }, mobile: true }, async (page) => {
-      await page.goto(daemon.url + '/');
-      await page.locator(`tr[data-name="${guest.name}"]`).waitFor();
+      await page.goto(rig.daemon.url + '/');
+      await page.locator(`tr[data-name="${rig.guests.guest.name}"]`).waitFor();
       const found = await violationsInThemes(page, 'phone list');
 
       await openSerial(page);
@@ -188,14 +169,14 @@ describe('accessibility (axe-core): no serious or critical violations, light and
     await openVnc(vnc);
     const serial = await browser.context.newPage();
     await openSerial(serial);
-    await guest.destroy();
+    await rig.guests.guest.destroy();
 
     await vnc.locator('.vnc-view .offline[data-kind="vm-stopped"]').waitFor({ state: 'visible' });
     const found = await violationsInThemes(vnc, 'console (VNC, VM stopped)');
     await serial.locator('.serial-view .banner-stopped').waitFor({ state: 'visible' });
     found.push(...(await violationsInThemes(serial, 'console (serial, VM stopped)')));
-    await serial.goto(daemon.url + '/');
-    await serial.locator(`tr[data-name="${guest.name}"] .state-stopped`).waitFor();
+    await serial.goto(rig.daemon.url + '/');
+    await serial.locator(`tr[data-name="${rig.guests.guest.name}"] .state-stopped`).waitFor();
     found.push(...(await violationsInThemes(serial, 'list (VM stopped)')));
     expect(found).toEqual([]);
   });

@@ -1,13 +1,11 @@
 // The whole product in a browser: the real daemon (dist/src/cli.js serve) with real discovery,
 // real bridges and real guests under libvirtd, driven by Debian's Chromium. The daemon serves
 // only this run's domains (discovery.include), so it never takes another run's serial ports.
-import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { describe, expect, it } from 'vitest';
+import { saveScreenshot, type Browser } from '../../helpers/browser.js';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
 import { count, expectLiveList, litPixels, termText, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const users = {
@@ -19,59 +17,29 @@ const users = {
 const VNC_PASSWORD = 'sesame12';
 
 describe('real daemon, real guests, Chromium', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let guest: TestDomain;
-  let spare: TestDomain;
-  let locked: TestDomain;
-  const browsers: Browser[] = [];
+  const rig = useE2eDaemon({
+    users: [users.operator, users.viewer],
+    domains: {
+      guest: { label: 'e2e-main', serials: ['pty', 'unix'], vnc: 'unix', title: 'Main guest' },
+      spare: { label: 'e2e-spare', serials: ['pty'], vnc: 'none', start: false },
+      locked: { label: 'e2e-locked', serials: ['pty'], vnc: 'unix', vncPassword: VNC_PASSWORD },
+    },
+  });
 
   async function browserAs(user: { name: string; password: string }): Promise<Browser> {
-    const browser = await launchBrowser({
-      httpCredentials: { username: user.name, password: user.password },
-    });
-    browsers.push(browser);
-    return browser;
+    return rig.launch({ httpCredentials: { username: user.name, password: user.password } });
   }
-
-  beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    guest = await domains.create({
-      label: 'e2e-main',
-      serials: ['pty', 'unix'],
-      vnc: 'unix',
-      title: 'Main guest',
-    });
-    spare = await domains.create({ label: 'e2e-spare', serials: ['pty'], vnc: 'none', start: false });
-    locked = await domains.create({
-      label: 'e2e-locked',
-      serials: ['pty'],
-      vnc: 'unix',
-      vncPassword: VNC_PASSWORD,
-    });
-    daemon = await startDaemon({
-      users: [users.operator, users.viewer],
-      config: { discovery: { include: [`vwct-${runId()}-*`] } },
-    });
-  });
-
-  afterAll(async () => {
-    for (const b of browsers.splice(0)) await b.close();
-    const code = await daemon.stop();
-    await domains.cleanup();
-    expect(code).toBe(0);
-  });
 
   it('lists the test domains and shows a started one as running without a reload', async () => {
     const page = await (await browserAs(users.operator)).context.newPage();
-    await page.goto(daemon.url + '/');
-    await expectLiveList(page, guest.name, spare);
+    await page.goto(rig.daemon.url + '/');
+    await expectLiveList(page, rig.guests.guest.name, rig.guests.spare);
     await saveScreenshot(page, 'list.png', true);
   });
 
   it('shows the guest VGA text in the noVNC canvas', async () => {
     const page = await (await browserAs(users.operator)).context.newPage();
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}`);
     // Text on a black VGA screen lights a few thousand pixels; a blank canvas lights none.
     await waitFor('VGA text in the canvas', async () => (await litPixels(page)) > 500, 60_000);
     await saveScreenshot(page, 'console-vnc.png', true);
@@ -80,7 +48,7 @@ describe('real daemon, real guests, Chromium', () => {
   it('asks for the VNC password of a locked screen, says when it is wrong, then shows the screen', async () => {
     // A viewer too must unlock the screen: the password guards watching, not typing.
     const page = await (await browserAs(users.viewer)).context.newPage();
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(locked.name)}`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.locked.name)}`);
     const form = page.locator('.password-panel');
     await form.waitFor({ state: 'visible', timeout: 30_000 });
     expect(await page.locator('.vnc-view .status').innerText()).toContain('asks for a password');
@@ -108,13 +76,15 @@ describe('real daemon, real guests, Chromium', () => {
   it('runs a command on the serial console and shows it in a second window with the lock holder', async () => {
     const browser = await browserAs(users.operator);
     operatorPage = await browser.context.newPage();
-    await operatorPage.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await operatorPage.goto(
+      `${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/serial/0`,
+    );
     await typeUntilPrompt(operatorPage, promptFor('ttyS0'));
     await operatorPage.keyboard.type('echo ok-$((6*7))\n');
     await waitFor('ok-42', async () => (await termText(operatorPage)).includes('\nok-42'));
 
     secondPage = await browser.context.newPage();
-    await secondPage.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await secondPage.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/serial/0`);
     await waitFor('history in the second window', async () =>
       (await termText(secondPage)).includes('\nok-42'),
     );
@@ -131,11 +101,11 @@ describe('real daemon, real guests, Chromium', () => {
     expect(href).toMatch(/\/serial\/0\/log\?format=text&strip=1$/);
     // The log is written every 200 ms: the command's output reaches it shortly after the screen.
     await waitFor('the command in the downloaded log', async () => {
-      const res = await operatorPage.request.get(`${daemon.url}${href}`);
+      const res = await operatorPage.request.get(`${rig.daemon.url}${href}`);
       return res.status() === 200 && (await res.text()).includes('\nok-42\n');
     });
     const [download] = await Promise.all([operatorPage.waitForEvent('download'), link.click()]);
-    expect(download.suggestedFilename()).toBe(`${guest.name}-serial0.txt`);
+    expect(download.suggestedFilename()).toBe(`${rig.guests.guest.name}-serial0.txt`);
   });
 
   it('does not answer the terminal queries replayed from history in a new window', async () => {
@@ -146,7 +116,7 @@ describe('real daemon, real guests, Chromium', () => {
       (await operatorPage.locator('.serial-view .lock').innerText()).includes('free'),
     );
     const late = await (await browserAs(users.operator)).context.newPage();
-    await late.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await late.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/serial/0`);
     await waitFor('history replayed', async () => (await termText(late)).includes('\nok-42'));
     // Had the late window answered, it would hold the lock now and this input would be dropped.
     await operatorPage.locator('.serial-screen').click();
@@ -161,7 +131,7 @@ describe('real daemon, real guests, Chromium', () => {
 
   it('does not let the viewer type', async () => {
     const page = await (await browserAs(users.viewer)).context.newPage();
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/serial/0`);
     await waitFor('read-only badge', () => page.locator('.serial-view .badge-readonly').isVisible());
     await waitFor('viewer sees history', async () => (await termText(page)).includes('\nok-42'));
     await page.locator('.serial-screen').click();
@@ -177,20 +147,20 @@ describe('real daemon, real guests, Chromium', () => {
 
   it('brings both consoles back after destroy and start, without a reload', async () => {
     const vncPage = await (await browserAs(users.operator)).context.newPage();
-    await vncPage.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/vnc`);
+    await vncPage.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/vnc`);
     await waitFor('VGA text before restart', async () => (await litPixels(vncPage)) > 500, 60_000);
 
     const vncState = () => vncPage.locator('.vnc-view .status').getAttribute('data-state');
     // (The first boot's banner may predate the daemon; the next one is seen from its first byte.)
     const bootsBefore = count(await termText(operatorPage), 'VWC-GUEST BOOTED');
-    await guest.destroy();
+    await rig.guests.guest.destroy();
     await waitFor('VNC told the domain stopped', async () => (await vncState()) !== 'connected');
     await waitFor(
       'stopped banner',
       async () =>
         (await operatorPage.locator('.serial-view .banner').getAttribute('data-kind')) === 'stopped',
     );
-    await guest.start();
+    await rig.guests.guest.start();
     await waitFor(
       'started banner',
       async () =>
@@ -215,7 +185,9 @@ describe('real daemon, real guests, Chromium', () => {
 
   it('gives no console to a wrong password', async () => {
     const page = await (await browserAs({ name: users.operator.name, password: 'wrong' })).context.newPage();
-    const response = await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    const response = await page.goto(
+      `${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/serial/0`,
+    );
     expect(response?.status()).toBe(401);
     expect(await page.locator('.xterm').count()).toBe(0);
   });

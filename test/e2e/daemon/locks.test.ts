@@ -4,43 +4,30 @@
 // control moves the lock; the chips name both windows and mark the holder. What reached the
 // guest is read on the serial console: VNC keys type `echo … > /dev/ttyS0` on tty1.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { saveScreenshot, type Browser } from '../../helpers/browser.js';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
 import { litPixels, termText, typeUntilPrompt, waitFor } from '../web/probes.js';
-import { execFileSync } from 'node:child_process';
 
 const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
 
 describe('write lock and control lock in two windows', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let guest: TestDomain;
+  const rig = useE2eDaemon({
+    users: [alice],
+    domains: { guest: { label: 'e2e-locks', serials: ['pty'], vnc: 'unix' } },
+  });
   let browser: Browser;
   let serialA: Page;
   let serialB: Page;
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    guest = await domains.create({ label: 'e2e-locks', serials: ['pty'], vnc: 'unix' });
-    daemon = await startDaemon({
-      users: [alice],
-      config: { discovery: { include: [`vwct-${runId()}-*`] } },
-    });
-    browser = await launchBrowser({ httpCredentials: { username: alice.name, password: alice.password } });
+    browser = await rig.launch({ httpCredentials: { username: alice.name, password: alice.password } });
   });
 
-  afterAll(async () => {
-    await browser.close();
-    const code = await daemon.stop();
-    await domains.cleanup();
-    expect(code).toBe(0);
-  });
-
-  const serialUrl = (): string => `${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`;
-  const vncUrl = (): string => `${daemon.url}/console/${encodeURIComponent(guest.name)}/vnc`;
+  const serialUrl = (): string =>
+    `${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/serial/0`;
+  const vncUrl = (): string => `${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/vnc`;
   const chips = (page: Page, view: string) => page.locator(`.${view} .presence li`);
 
   async function chipTexts(page: Page, view: string): Promise<string[]> {

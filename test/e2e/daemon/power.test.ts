@@ -1,12 +1,9 @@
 // Power buttons in Chromium against the real daemon and real guests: Start on a stopped VM's
 // console page boots it in the console; Reset asks first (dismissed: nothing happens; accepted:
 // the guest reboots in the open console); the list page shows the buttons; a viewer sees none.
-import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type Browser } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { BOOT_BANNER, REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { describe, expect, it } from 'vitest';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
+import { BOOT_BANNER, promptFor } from '../../../harness/libvirt/guest.js';
 import { count, termText, waitFor } from '../web/probes.js';
 
 const users = {
@@ -15,41 +12,24 @@ const users = {
 } as const;
 
 describe('power buttons in Chromium', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let stopped: TestDomain;
-  const browsers: Browser[] = [];
+  const rig = useE2eDaemon({
+    users: [users.operator, users.viewer],
+    domains: { stopped: { label: 'e2e-power', serials: ['pty'], vnc: 'none', start: false } },
+  });
 
   async function pageAs(user: { name: string; password: string }): Promise<import('playwright-core').Page> {
-    const browser = await launchBrowser({
+    const browser = await rig.launch({
       httpCredentials: { username: user.name, password: user.password },
     });
-    browsers.push(browser);
     return browser.context.newPage();
   }
 
-  beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    stopped = await domains.create({ label: 'e2e-power', serials: ['pty'], vnc: 'none', start: false });
-    daemon = await startDaemon({
-      users: [users.operator, users.viewer],
-      config: { discovery: { include: [`vwct-${runId()}-*`] } },
-    });
-  });
-
-  afterAll(async () => {
-    for (const b of browsers.splice(0)) await b.close();
-    const code = await daemon.stop();
-    await domains.cleanup();
-    expect(code).toBe(0);
-  });
-
   it('shows no power buttons to a viewer', async () => {
     const page = await pageAs(users.viewer);
-    await page.goto(`${daemon.url}/`);
-    await page.locator(`tr[data-name="${stopped.name}"]`).waitFor();
+    await page.goto(`${rig.daemon.url}/`);
+    await page.locator(`tr[data-name="${rig.guests.stopped.name}"]`).waitFor();
     expect(await page.locator('.power button').count()).toBe(0);
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(stopped.name)}`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.stopped.name)}`);
     await page.locator('#domain-state .state').waitFor();
     expect(await page.locator('#stopped').isHidden()).toBe(true);
     expect(await page.locator('.power button').count()).toBe(0);
@@ -57,7 +37,7 @@ describe('power buttons in Chromium', () => {
 
   it('starts a stopped VM from its console page and the console shows it booting', async () => {
     const page = await pageAs(users.operator);
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(stopped.name)}`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.stopped.name)}`);
     const start = page.locator('#stopped button[data-action="start"]');
     await start.waitFor();
     await start.click();
@@ -67,14 +47,14 @@ describe('power buttons in Chromium', () => {
       60_000,
     );
     expect(await page.locator('#stopped').isHidden()).toBe(true);
-    expect(await stopped.state()).toBe('running');
+    expect(await rig.guests.stopped.state()).toBe('running');
     // The header now offers the running VM's actions.
     await page.locator('#power button[data-action="reset"]').waitFor();
   });
 
   it('asks before a reset: dismissed, nothing happens; accepted, the guest reboots in the open console', async () => {
     const page = await pageAs(users.operator);
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(stopped.name)}`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.stopped.name)}`);
     await waitFor(
       'the prompt',
       async () => {
@@ -92,7 +72,7 @@ describe('power buttons in Chromium', () => {
     await page.locator('#power button[data-action="reset"]').click();
     await waitFor('the confirm dialog', () => messages.length === 1);
     expect(messages[0]).toContain('Reset');
-    expect(daemon.output()).not.toContain('"action":"reset"');
+    expect(rig.daemon.output()).not.toContain('"action":"reset"');
     page.once('dialog', (dialog) => {
       void dialog.accept();
     });
@@ -102,13 +82,13 @@ describe('power buttons in Chromium', () => {
       async () => count(await termText(page), BOOT_BANNER) > before,
       60_000,
     );
-    await waitFor('the audit line', () => daemon.output().includes('"action":"reset","client"'));
+    await waitFor('the audit line', () => rig.daemon.output().includes('"action":"reset","client"'));
   });
 
   it('shows the buttons on the list page and runs them from there', async () => {
     const page = await pageAs(users.operator);
-    await page.goto(`${daemon.url}/`);
-    const row = page.locator(`tr[data-name="${stopped.name}"]`);
+    await page.goto(`${rig.daemon.url}/`);
+    const row = page.locator(`tr[data-name="${rig.guests.stopped.name}"]`);
     await row.locator('button[data-action="pause"]').click();
     await row.locator('.state', { hasText: 'paused' }).waitFor();
     await row.locator('button[data-action="resume"]').click();

@@ -5,13 +5,10 @@
 // text cells as the live screen did when recording stopped. A viewer may not see recordings
 // (vncRecording.readableBy defaults to operators); playback is audited. axe-core (light and
 // dark) on the console with the badge, the recordings list and the player.
-import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
+import { describe, expect, it } from 'vitest';
+import { saveScreenshot } from '../../helpers/browser.js';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
 import { violationsInThemes } from '../../helpers/axe.js';
 import { litPixels, waitFor } from '../web/probes.js';
 
@@ -50,42 +47,25 @@ function litCells(
 }
 
 describe('VNC recording in Chromium', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let guest: TestDomain;
-  const browsers: Browser[] = [];
+  const rig = useE2eDaemon({
+    users: [alice, victor],
+    domains: { guest: { label: 'e2e-rec', serials: ['pty'], vnc: 'unix' } },
+  });
 
   async function pageAs(user: { name: string; password: string }): Promise<Page> {
-    const browser = await launchBrowser({
+    const browser = await rig.launch({
       httpCredentials: { username: user.name, password: user.password },
       // axe is injected into the pages (their CSP forbids injected scripts).
       bypassCSP: true,
     });
-    browsers.push(browser);
     return browser.context.newPage();
   }
-
-  beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    guest = await domains.create({ label: 'e2e-rec', serials: ['pty'], vnc: 'unix' });
-    daemon = await startDaemon({
-      users: [alice, victor],
-      config: { discovery: { include: [`vwct-${runId()}-*`] } },
-    });
-  });
-
-  afterAll(async () => {
-    for (const b of browsers.splice(0)) await b.close();
-    const code = await daemon.stop();
-    await domains.cleanup();
-    expect(code).toBe(0);
-  });
 
   let operator: Page;
   let liveAtStop: { width: number; height: number; cells: number[] };
 
   it('an operator records from the console page; a viewer watching sees the badge come and go', async () => {
-    const vncUrl = `${daemon.url}/console/${encodeURIComponent(guest.name)}/vnc`;
+    const vncUrl = `${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/vnc`;
     operator = await pageAs(alice);
     await operator.goto(vncUrl);
     const viewer = await pageAs(victor);
@@ -114,7 +94,7 @@ describe('VNC recording in Chromium', () => {
   });
 
   it('plays the recording back in noVNC, showing the guest screen', async () => {
-    await operator.goto(`${daemon.url}/recordings/${encodeURIComponent(guest.name)}`);
+    await operator.goto(`${rig.daemon.url}/recordings/${encodeURIComponent(rig.guests.guest.name)}`);
     const row = operator.locator('table.recordings tbody tr').first();
     await row.waitFor();
     expect(await row.innerText()).toContain('alice');
@@ -146,7 +126,7 @@ describe('VNC recording in Chromium', () => {
     expect(agree).toBeGreaterThan(0.95);
     await saveScreenshot(operator, 'recording-playback.png', true);
     expect(await violationsInThemes(operator, 'recording playback')).toEqual([]);
-    const audit = daemon
+    const audit = rig.daemon
       .output()
       .split('\n')
       .filter((l) => l.includes('vnc recording played back'));
@@ -155,7 +135,7 @@ describe('VNC recording in Chromium', () => {
 
   it('a viewer is told recordings are for operators', async () => {
     const viewer = await pageAs(victor);
-    await viewer.goto(`${daemon.url}/recordings/${encodeURIComponent(guest.name)}`);
+    await viewer.goto(`${rig.daemon.url}/recordings/${encodeURIComponent(rig.guests.guest.name)}`);
     await waitFor('the refusal', async () =>
       (await viewer.locator('#notices').innerText()).includes('only operators'),
     );

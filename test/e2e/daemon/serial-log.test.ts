@@ -2,51 +2,42 @@
 // stream's markers as dim lines in xterm.js, and the log dialog (Log…): a time range, the
 // asciicast of that range downloaded (and it is asciicast v2 with what the guest printed), and
 // played in asciinema-player in the page, which shows that text.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { saveScreenshot, type Browser } from '../../helpers/browser.js';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
 import { termText, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const OPERATOR = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
 
 describe('serial log dialog and playback in Chromium', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let guest: TestDomain;
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'vwc-e2e-serial-log-'));
+  // Registered before the rig's: vitest runs after-hooks in reverse, so this one runs once the
+  // daemon (which writes the logs there) has stopped.
+  afterAll(() => {
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const rig = useE2eDaemon({
+    users: [OPERATOR],
+    domains: { guest: { label: 'e2e-log', serials: ['pty'], vnc: 'none' } },
+    config: { stateDir, serialLog: { flushMs: 100 } },
+  });
   let browser: Browser;
-  let stateDir: string;
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    stateDir = mkdtempSync(path.join(os.tmpdir(), 'vwc-e2e-serial-log-'));
-    guest = await domains.create({ label: 'e2e-log', serials: ['pty'], vnc: 'none' });
-    daemon = await startDaemon({
-      users: [OPERATOR],
-      config: { stateDir, discovery: { include: [`vwct-${runId()}-*`] }, serialLog: { flushMs: 100 } },
-    });
-    browser = await launchBrowser({
+    browser = await rig.launch({
       httpCredentials: { username: OPERATOR.name, password: OPERATOR.password },
     });
-  });
-  afterAll(async () => {
-    await browser.close();
-    const code = await daemon.stop();
-    await domains.cleanup();
-    rmSync(stateDir, { recursive: true, force: true });
-    expect(code).toBe(0);
   });
 
   it('plays the asciicast of a time range in asciinema-player', { timeout: 240_000 }, async () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}/serial/0`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}/serial/0`);
     await typeUntilPrompt(page, promptFor('ttyS0'));
     // The boot is in the history the page asked for: so is its marker, drawn by the page.
     expect(await termText(page)).toMatch(/── VM started \d\d:\d\d:\d\d ──/);

@@ -3,14 +3,11 @@
 // operator's keys reach the guest (seen in the serial history); a viewer's do not; a second
 // operator is asked before taking over, and the first window says who took it and offers it back.
 // axe-core (light and dark) on the SPICE tab and on both takeover notices.
-import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { violationsInThemes } from '../../helpers/axe.js';
-import { launchBrowser, saveScreenshot, type Browser } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT } from '../../../harness/libvirt/guest.js';
+import { saveScreenshot } from '../../helpers/browser.js';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
 import { waitFor } from '../web/probes.js';
 
 const users = {
@@ -57,23 +54,22 @@ async function typeKeys(page: Page, text: string): Promise<void> {
 }
 
 describe('SPICE console in Chromium (real daemon, real guest)', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let guest: TestDomain;
-  const browsers: Browser[] = [];
+  const rig = useE2eDaemon({
+    users: [users.alice, users.bob, users.victor],
+    domains: { guest: { label: 'e2e-spice', serials: ['pty'], vnc: 'none', spice: 'unix' } },
+  });
 
   async function pageAs(user: { name: string; password: string }): Promise<Page> {
-    const browser = await launchBrowser({
+    const browser = await rig.launch({
       httpCredentials: { username: user.name, password: user.password },
       bypassCSP: true, // axe-core is injected into the page
     });
-    browsers.push(browser);
     const page = await browser.context.newPage();
     open.push(page);
     page.on('console', (message) => {
       if (process.env.VWC_TEST_LOG) console.log(`[${user.name}] ${message.text()}`);
     });
-    await page.goto(`${daemon.url}/console/${encodeURIComponent(guest.name)}`);
+    await page.goto(`${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}`);
     return page;
   }
 
@@ -81,7 +77,7 @@ describe('SPICE console in Chromium (real daemon, real guest)', () => {
     return page.evaluate(async (name) => {
       const res = await fetch(`/api/domains/${encodeURIComponent(name)}/serial/0/history?from=0&max=1000000`);
       return res.text();
-    }, guest.name);
+    }, rig.guests.guest.name);
   }
 
   /** Closes every page a test opened (one SPICE client at a time: a page left open holds it). */
@@ -92,22 +88,6 @@ describe('SPICE console in Chromium (real daemon, real guest)', () => {
   }
   afterEach(async () => {
     for (const page of open.splice(0)) await page.close();
-  });
-
-  beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    guest = await domains.create({ label: 'e2e-spice', serials: ['pty'], vnc: 'none', spice: 'unix' });
-    daemon = await startDaemon({
-      users: [users.alice, users.bob, users.victor],
-      config: { discovery: { include: [`vwct-${runId()}-*`] } },
-    });
-  });
-
-  afterAll(async () => {
-    for (const b of browsers.splice(0)) await b.close();
-    const code = await daemon.stop();
-    await domains.cleanup();
-    expect(code).toBe(0);
   });
 
   it("renders the guest's screen, changes as it prints, and takes an operator's keys", async () => {

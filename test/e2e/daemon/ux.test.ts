@@ -1,13 +1,11 @@
 // Console UX (issue #16) against the real daemon and a real guest in Chromium: search in the
 // serial scrollback, dark mode, the phone layout with its key bar, and the disconnected state
 // (VM destroyed, daemon stopped and restarted on the same port).
-import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, saveScreenshot, type Browser, type LaunchOptions } from '../../helpers/browser.js';
-import { startDaemon, type RunningDaemon } from '../../helpers/daemon.js';
-import { TestDomains, type TestDomain, runId } from '../../../harness/libvirt/domains.js';
-import { REPO_ROOT, promptFor } from '../../../harness/libvirt/guest.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { saveScreenshot, type LaunchOptions } from '../../helpers/browser.js';
+import { useE2eDaemon } from '../../helpers/e2e-daemon.js';
+import { promptFor } from '../../../harness/libvirt/guest.js';
 import { count, litPixels, termText, typeUntilPrompt, waitFor } from '../web/probes.js';
 
 const alice = { name: 'alice', password: 'alice-pw', role: 'operator' } as const;
@@ -28,47 +26,42 @@ function background(page: Page, selector: string): Promise<number> {
 }
 
 describe('console UX: search, dark mode, phones, disconnected state', () => {
-  const domains = new TestDomains();
-  let daemon: RunningDaemon;
-  let guest: TestDomain;
-  const browsers: Browser[] = [];
-  const daemonConfig = { discovery: { include: [`vwct-${runId()}-*`] } };
+  const rig = useE2eDaemon({
+    users: [alice],
+    domains: { guest: { label: 'e2e-ux', serials: ['pty'], vnc: 'unix' } },
+  });
 
   async function newPage(options: LaunchOptions = {}): Promise<{ page: Page; errors: Error[] }> {
-    const browser = await launchBrowser({
+    const browser = await rig.launch({
       httpCredentials: { username: alice.name, password: alice.password },
       ...options,
     });
-    browsers.push(browser);
     const page = await browser.context.newPage();
     const errors: Error[] = [];
     page.on('pageerror', (error) => errors.push(error));
     return { page, errors };
   }
 
-  const consoleUrl = (tail = ''): string => `${daemon.url}/console/${encodeURIComponent(guest.name)}${tail}`;
-
-  beforeAll(async () => {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    guest = await domains.create({ label: 'e2e-ux', serials: ['pty'], vnc: 'unix' });
-    daemon = await startDaemon({ users: [alice], config: daemonConfig });
-  });
+  const consoleUrl = (tail = ''): string =>
+    `${rig.daemon.url}/console/${encodeURIComponent(rig.guests.guest.name)}${tail}`;
 
   // A window that typed holds the serial write lock until it closes: each test closes its own.
-  afterEach(async () => {
-    for (const b of browsers.splice(0)) await b.close();
-  });
-
-  afterAll(async () => {
-    const code = await daemon.stop();
-    await domains.cleanup();
-    expect(code).toBe(0);
-  });
+  afterEach(() => rig.closeBrowsers());
 
   it('finds text that scrolled out of view, next and previous, without page errors', async () => {
     const { page, errors } = await newPage();
     await page.goto(consoleUrl('/serial/0'));
     await typeUntilPrompt(page, PROMPT);
+    // The log links are sized as the toolbar's buttons beside them, and the full placeholder fits.
+    const fontSize = (selector: string): Promise<string> =>
+      page
+        .locator(selector)
+        .first()
+        .evaluate((el) => getComputedStyle(el).fontSize);
+    expect(await fontSize('.toolbar a.log-link')).toBe(await fontSize('.toolbar button.log-range'));
+    expect(await page.getByRole('searchbox', { name: 'Search output' }).getAttribute('placeholder')).toBe(
+      'Search output',
+    );
     // The command line says needle-$((…)); only the output says needle-42.
     await page.keyboard.type('echo needle-$((6*7)) first; echo needle-$((6*7)) second; seq 1 300\n');
     await waitFor('seq output', async () => (await termText(page)).includes('\n300'));
@@ -110,8 +103,10 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
   it('follows prefers-color-scheme, and the toggle overrides it and is remembered', async () => {
     const { page, errors } = await newPage();
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.goto(daemon.url + '/');
-    await waitFor('the guest listed', () => page.locator(`tr[data-name="${guest.name}"]`).isVisible());
+    await page.goto(rig.daemon.url + '/');
+    await waitFor('the guest listed', () =>
+      page.locator(`tr[data-name="${rig.guests.guest.name}"]`).isVisible(),
+    );
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     expect(await background(page, 'html')).toBeLessThan(0.2);
     expect(await background(page, '.domains')).toBeLessThan(0.2);
@@ -147,6 +142,10 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     await page.goto(consoleUrl('/serial/0'));
     const bar = page.locator('.serial-view .key-bar');
     await bar.waitFor({ state: 'visible' });
+    // The search field's placeholder is a short one that fits; its accessible name stays.
+    expect(await page.getByRole('searchbox', { name: 'Search output' }).getAttribute('placeholder')).toBe(
+      'Search',
+    );
     await typeUntilPrompt(page, PROMPT);
 
     // Ctrl-C from the bar interrupts a running command.
@@ -222,7 +221,7 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     expect(await sendKeys.isDisabled()).toBe(false);
 
     // The VM stops: the VNC link closes with "domain stopped".
-    await guest.destroy();
+    await rig.guests.guest.destroy();
     await waitFor('VM-stopped banner', async () => (await kind(vnc, 'vnc')) === 'vm-stopped');
     expect(await banner(vnc, 'vnc').innerText()).toMatch(/VM is (shutoff|shut off|not running)/);
     expect(await sendKeys.isDisabled()).toBe(true);
@@ -232,7 +231,7 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     await saveScreenshot(vnc, 'console-disconnected-vm.png', false);
 
     // It starts again: the console comes back by itself.
-    await guest.start();
+    await rig.guests.guest.start();
     await waitFor(
       'VNC back by itself',
       async () => !(await banner(vnc, 'vnc').isVisible()) && (await litPixels(vnc)) > 500,
@@ -242,8 +241,8 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
     await typeUntilPrompt(serial, PROMPT);
 
     // The daemon goes away: both views say so and count down to the next attempt.
-    const port = daemon.port;
-    expect(await daemon.stop()).toBe(0);
+    const port = rig.daemon.port;
+    expect(await rig.daemon.stop()).toBe(0);
     for (const [page, view] of [
       [vnc, 'vnc'],
       [serial, 'serial'],
@@ -273,7 +272,7 @@ describe('console UX: search, dark mode, phones, disconnected state', () => {
       );
     await saveScreenshot(vnc, 'console-disconnected-daemon.png', false);
 
-    daemon = await startDaemon({ users: [alice], config: daemonConfig, port });
+    await rig.restartDaemon(port);
     for (const [page, view] of [
       [vnc, 'vnc'],
       [serial, 'serial'],
