@@ -38,6 +38,12 @@ interface Row {
   readonly access: { role: string };
 }
 
+/** An event-stream predicate: `host` became `state` (the entry's host event). */
+const hostBecame =
+  (host: string, state: string) =>
+  (e: { event: string; data: unknown }): boolean =>
+    e.event === 'host' && JSON.stringify(e.data) === JSON.stringify({ name: host, state });
+
 describe('fleet: two entries, three hosts and nginx on loopback', () => {
   const domains = new TestDomains();
   let dir: string;
@@ -349,10 +355,7 @@ describe('fleet: two entries, three hosts and nginx on loopback', () => {
       // the missing heartbeats tell.
       const stoppedAt = Date.now();
       process.kill(hosts.get('h2')!.pid, 'SIGSTOP');
-      const down = await events.waitFor(
-        'h2 unreachable',
-        (e) => e.event === 'host' && JSON.stringify(e.data) === '{"name":"h2","state":"unreachable"}',
-      );
+      const down = await events.waitFor('h2 unreachable', hostBecame('h2', 'unreachable'));
       // Heartbeats come every second and 3 s of silence mark a host down; how long that takes is
       // measured by bench:fleet, not asserted here (no timing in tests).
       console.info(`h2 marked unreachable ${down.at - stoppedAt} ms after SIGSTOP`);
@@ -371,28 +374,17 @@ describe('fleet: two entries, three hosts and nginx on loopback', () => {
       expect((await ticket(entryA!, alice, 'h3', 'h3-vm000', 'vnc')).ticket).toContain('.');
       const mark = events.events.length;
       process.kill(hosts.get('h2')!.pid, 'SIGCONT');
-      await events.waitFor(
-        'h2 up',
-        (e) => e.event === 'host' && JSON.stringify(e.data) === '{"name":"h2","state":"up"}',
-        mark,
-      );
+      await events.waitFor('h2 up', hostBecame('h2', 'up'), mark);
 
       // A host killed outright, then started again on its port.
       const killedAt = Date.now();
       process.kill(hosts.get('h3')!.pid, 'SIGKILL');
-      const gone = await events.waitFor(
-        'h3 unreachable',
-        (e) => e.event === 'host' && JSON.stringify(e.data) === '{"name":"h3","state":"unreachable"}',
-      );
+      const gone = await events.waitFor('h3 unreachable', hostBecame('h3', 'unreachable'));
       console.info(`h3 marked unreachable ${gone.at - killedAt} ms after SIGKILL`);
       await hosts.get('h3')!.stop();
       const back = events.events.length;
       await startHost('h3');
-      await events.waitFor(
-        'h3 up',
-        (e) => e.event === 'host' && JSON.stringify(e.data) === '{"name":"h3","state":"up"}',
-        back,
-      );
+      await events.waitFor('h3 up', hostBecame('h3', 'up'), back);
       expect((await rows(entryA!)).every((r) => r.hostState === 'up')).toBe(true);
     } finally {
       events.close();
